@@ -1,0 +1,104 @@
+"""Generate synthetic corpora in the on-disk layout of the real ones.
+
+Examples::
+
+    python scripts/make_synthetic.py handwriting --out data/synth_iam
+    python scripts/make_synthetic.py handwriting --out /tmp/tiny --num-train 100 \\
+        --num-val 20 --num-test 20 --workers 2
+
+Each corpus kind is a subcommand; ``python scripts/make_synthetic.py KIND --help``
+lists its options.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from seqlab.errors import SeqlabError
+
+
+def _add_handwriting(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "handwriting",
+        help="text-line images in the IAM layout (lines/, ascii/lines.txt, split lists)",
+        description=(
+            "Render English text lines with handwriting-like fonts and write them as an "
+            "IAM-layout corpus: lines/<sNN>/<sNN-FFF>/<sNN-FFF-LL>.png grey-level images "
+            "of fixed height, ascii/lines.txt with IAM-tokenised transcriptions, and "
+            "trainset.txt / validationset1.txt / testset.txt. The output is identical "
+            "for the same options, whatever --workers is. An existing complete corpus "
+            "made with the same options is left as it is."
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--out", type=Path, required=True, help="output folder (must not exist, or be complete)")
+    parser.add_argument("--num-train", type=int, default=2000, help="training lines")
+    parser.add_argument("--num-val", type=int, default=200, help="validation lines (validationset1.txt)")
+    parser.add_argument("--num-test", type=int, default=200, help="test lines")
+    parser.add_argument("--height", type=int, default=48, help="image height in pixels")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the text and the rendering")
+    parser.add_argument("--min-chars", type=int, default=15, help="shortest text line, in characters")
+    parser.add_argument("--max-chars", type=int, default=45, help="longest text line, in characters")
+    parser.add_argument("--workers", type=int, default=1, help="rendering processes")
+    parser.set_defaults(run=_run_handwriting)
+
+
+def _run_handwriting(args: argparse.Namespace) -> None:
+    # Imported here so that --help answers without loading Pillow and numpy.
+    from seqlab.data.synthetic_handwriting import available_fonts, generate_handwriting_corpus
+
+    already = (args.out / ".complete").is_file()
+    start = time.perf_counter()
+    out = generate_handwriting_corpus(
+        args.out,
+        num_train=args.num_train,
+        num_val=args.num_val,
+        num_test=args.num_test,
+        height=args.height,
+        seed=args.seed,
+        min_chars=args.min_chars,
+        max_chars=args.max_chars,
+        workers=args.workers,
+    )
+    elapsed = time.perf_counter() - start
+    total = args.num_train + args.num_val + args.num_test
+    if already:
+        print(f"{out} is already a complete corpus with these options; nothing to do")
+        return
+    print(
+        f"wrote {total} lines ({args.num_train} train, {args.num_val} val, {args.num_test} test) "
+        f"of height {args.height} px to {out}"
+    )
+    print(f"  images:      {out / 'lines'}/sNN/sNN-FFF/sNN-FFF-LL.png")
+    print(f"  transcripts: {out / 'ascii' / 'lines.txt'}")
+    print(f"  splits:      {out / 'trainset.txt'}, {out / 'validationset1.txt'}, {out / 'testset.txt'}")
+    print(f"  fonts:       {len(available_fonts())} found")
+    print(f"took {elapsed:.1f} s ({total / elapsed:.0f} lines/s with {args.workers} worker(s))")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="make_synthetic.py",
+        description="Generate a synthetic corpus in the on-disk format of a real one.",
+    )
+    subparsers = parser.add_subparsers(dest="kind", required=True, metavar="KIND", title="corpus kinds")
+    _add_handwriting(subparsers)
+    # Further kinds (speech) register their own subparser here.
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.run(args)
+    except SeqlabError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

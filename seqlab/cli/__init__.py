@@ -1,0 +1,1 @@
+"""Entry-point logic behind scripts/: the only code that reads Hydra configs."""

@@ -1,0 +1,88 @@
+"""Training entry point logic (``scripts/train.py``): the only code that reads the Hydra config."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from pathlib import Path
+
+import lightning as L
+import torch
+from hydra.utils import instantiate
+from lightning.pytorch.loggers import CSVLogger
+from omegaconf import DictConfig, OmegaConf
+
+from seqlab.lit.callbacks import RecipeCallback
+
+log = logging.getLogger("seqlab.train")
+
+
+def write_json_atomic(path: Path, data: dict) -> None:
+    """Write JSON through a temporary file and a rename: never a half-written file."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    os.replace(tmp, path)
+
+
+def _as_float(v) -> float:
+    return float(v.item() if isinstance(v, torch.Tensor) else v)
+
+
+def build(cfg: DictConfig):
+    """Data module (set up, with its alphabet), model and trainer from the config."""
+    datamodule = instantiate(cfg.data)
+    datamodule.prepare_data()
+    datamodule.setup("fit")
+    if OmegaConf.is_missing(cfg.model.encoder, "input_size"):
+        cfg.model.encoder.input_size = datamodule.feature_size
+    model = instantiate(cfg.model, alphabet=datamodule.alphabet, metrics=list(datamodule.metrics))
+    recipe = RecipeCallback(
+        model=OmegaConf.to_container(cfg.model, resolve=True), data=datamodule.recipe()
+    )
+    callbacks = [instantiate(c) for c in (cfg.get("callbacks") or {}).values()] + [recipe]
+    logger = CSVLogger(save_dir=cfg.run_dir, name="logs", version="")
+    trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=logger)
+    return datamodule, model, trainer
+
+
+def train(cfg: DictConfig) -> dict:
+    """Fit, then evaluate the best checkpoint on val and test; returns the final metrics."""
+    run_dir = Path(cfg.run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    L.seed_everything(cfg.seed, workers=True)
+    started = time.monotonic()
+    datamodule, model, trainer = build(cfg)
+    if trainer.is_global_zero:
+        (run_dir / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
+        n = {s: len(d) for s, d in datamodule.datasets.items()}
+        log.info("data: %s; alphabet of %d symbols; model: %.2fM parameters", n,
+                 len(datamodule.alphabet), sum(p.numel() for p in model.parameters()) / 1e6)
+    trainer.fit(model, datamodule=datamodule)
+    fit_seconds = time.monotonic() - started
+
+    ckpt = trainer.checkpoint_callback
+    best = ckpt.best_model_path if ckpt is not None and ckpt.best_model_path else None
+    metrics: dict = {}
+    for stage, run in (("val", trainer.validate), ("test", trainer.test)):
+        results = run(model, datamodule=datamodule, ckpt_path=best, verbose=False)
+        for k, v in (results[0] if results else {}).items():
+            metrics[k] = _as_float(v)
+    metrics.update(
+        {
+            "best_checkpoint": best,
+            "epochs": trainer.current_epoch,
+            "global_step": trainer.global_step,
+            "fit_seconds": round(fit_seconds, 1),
+            "total_seconds": round(time.monotonic() - started, 1),
+            "nonfinite_batches": model.nonfinite_batches,
+        }
+    )
+    if trainer.is_global_zero:
+        write_json_atomic(run_dir / "metrics.json", metrics)
+        shown = "  ".join(f"{k}={v:.4f}" for k, v in sorted(metrics.items())
+                          if isinstance(v, float) and "/" in k)
+        print(f"\nrun directory: {run_dir}\nfinal metrics: {shown}\n"
+              f"time: {metrics['total_seconds']:.0f} s; best checkpoint: {best}", flush=True)
+    return metrics

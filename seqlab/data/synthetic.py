@@ -1,0 +1,84 @@
+"""Synthetic corpora in the real corpora's on-disk formats.
+
+:class:`SyntheticIAMDataModule` renders an IAM-layout corpus once into a cache
+folder (named after its generation settings) and then reads it through
+:class:`~seqlab.data.iam.IAMDataModule`, so the default run exercises the real
+IAM code path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from pathlib import Path
+
+from seqlab.data.iam import IAMDataModule
+
+log = logging.getLogger(__name__)
+
+
+def cache_folder(cache_dir: str | Path, prefix: str, settings: dict) -> Path:
+    """``cache_dir/prefix-<hash of settings>``: a new folder whenever a setting changes."""
+    digest = hashlib.sha1(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:10]
+    return Path(cache_dir).expanduser() / f"{prefix}-{digest}"
+
+
+class SyntheticIAMDataModule(IAMDataModule):
+    """Rendered handwriting in IAM layout, generated on first use.
+
+    Args:
+        cache_dir: where corpora are generated (one sub-folder per settings).
+        num_train, num_val, num_test: lines per split (test text never occurs in training).
+        corpus_height: height the lines are rendered at.
+        corpus_seed: generation seed.
+        min_chars, max_chars: line length range in characters.
+        workers: processes used to render.
+        **kwargs: :class:`IAMDataModule` options (height, batch_size, ...);
+            ``root`` is derived from the settings.
+    """
+
+    def __init__(
+        self,
+        cache_dir: str,
+        num_train: int = 3000,
+        num_val: int = 300,
+        num_test: int = 300,
+        corpus_height: int = 48,
+        corpus_seed: int = 0,
+        min_chars: int = 15,
+        max_chars: int = 45,
+        workers: int = 1,
+        **kwargs,
+    ) -> None:
+        self.settings = {
+            "num_train": num_train, "num_val": num_val, "num_test": num_test,
+            "height": corpus_height, "seed": corpus_seed,
+            "min_chars": min_chars, "max_chars": max_chars,
+        }
+        self.workers = workers
+        from seqlab.data.synthetic_handwriting import available_fonts
+
+        # the fonts found on this machine are part of the corpus' identity: a
+        # machine with other fonts generates its own corpus, in its own folder
+        self.settings["fonts"] = available_fonts()
+        root = cache_folder(cache_dir, "synth_iam", self.settings)
+        if kwargs.get("alphabet") is None:
+            from seqlab.data.english import charset
+
+            # the generator's full character set: a small corpus whose training
+            # split happens to lack a digit must still read its test split
+            kwargs["alphabet"] = charset()
+        super().__init__(root=str(root), **kwargs)
+
+    def prepare_data(self) -> None:
+        from seqlab.data.synthetic_handwriting import generate_handwriting_corpus
+
+        if not (self.root / ".complete").exists():
+            log.info("generating the synthetic handwriting corpus into %s", self.root)
+        generate_handwriting_corpus(self.root, workers=self.workers, **self.settings)
+
+    def setup(self, stage: str | None = None) -> None:
+        if not (self.root / ".complete").exists():
+            self.prepare_data()
+        super().setup(stage)

@@ -1,0 +1,5 @@
+"""CTC decoders."""
+
+from seqlab.decode.greedy import greedy_decode
+
+__all__ = ["greedy_decode"]

@@ -1,0 +1,10 @@
+"""Plain torch.nn modules: encoders, recurrent cells and the CTC head.
+
+Every encoder follows one interface: ``forward(x, lengths) -> (features, out_lengths)``
+with features (B, T, C) and an ``output_size`` attribute equal to C.
+"""
+
+from seqlab.nn.blstm import BLSTMEncoder
+from seqlab.nn.ctc import CTCHead, ctc_loss, min_ctc_frames
+
+__all__ = ["BLSTMEncoder", "CTCHead", "ctc_loss", "min_ctc_frames"]

@@ -1,0 +1,126 @@
+import logging
+from pathlib import Path
+
+import pytest
+import torch
+
+from seqlab.data import IAMDataModule
+from seqlab.data.iam import parse_lines_row, read_id_list, read_lines_txt
+from seqlab.errors import ConfigError, DataFormatError, UnknownSymbolError
+
+from tests.conftest import write_iam
+
+
+def test_parse_row_real_example():
+    line = parse_lines_row("a01-000u-00 ok 154 19 408 746 1661 89 A|MOVE|to|stop|Mr.|Gaitskell|from", "lines.txt:24")
+    assert line.text == "A MOVE to stop Mr. Gaitskell from"
+    assert (line.status, line.graylevel, line.bbox) == ("ok", 154, (408, 746, 1661, 89))
+    assert (line.form, line.writer_folder) == ("a01-000u", "a01")
+
+
+@pytest.mark.parametrize(
+    "row, message",
+    [
+        ("a01-000u-00 ok 154 19 408 746", r"lines.txt:3: expected 9 fields .* got 6"),
+        ("a01-000u-00 maybe 154 19 408 746 1661 89 A|b", r"status must be 'ok' or 'err'"),
+        ("a01-000u-00 ok 15x 19 408 746 1661 89 A|b", r"must be integers"),
+        ("a01000u00 ok 154 19 408 746 1661 89 A|b", r"not of the form"),
+    ],
+)
+def test_parse_row_errors_name_file_and_line(row, message):
+    with pytest.raises(DataFormatError, match=message):
+        parse_lines_row(row, "lines.txt:3")
+
+
+def test_reader_skips_comments_keeps_err_and_reports_bad_rows(tmp_path: Path):
+    p = tmp_path / "lines.txt"
+    p.write_bytes(
+        b"# comment line\n"
+        b"a01-000u-00 ok 154 19 408 746 1661 89 A|MOVE|to\n"
+        b"a01-000u-01 err 154 19 408 746 1661 89 It|'s|.\n"
+        b"a01-000u-02 ok 154 19\n"
+        b"\n"
+        b"a01-000u-03 ok 154 19 408 746 1661 89 caf\xe9\n"
+        b"a01-000u-00 ok 154 19 408 746 1661 89 again\n"
+    )
+    lines, problems = read_lines_txt(p)
+    assert list(lines) == ["a01-000u-00", "a01-000u-01"]
+    assert lines["a01-000u-01"].text == "It 's ."
+    assert len(problems) == 3
+    assert f"{p}:4: expected 9 fields" in problems[0]
+    assert f"{p}:6: not UTF-8" in problems[1]
+    assert "duplicate line id" in problems[2]
+
+
+def test_missing_files_are_config_errors(tmp_path: Path):
+    with pytest.raises(ConfigError, match="ascii/lines.txt"):
+        read_lines_txt(tmp_path / "ascii" / "lines.txt")
+    with pytest.raises(ConfigError, match="split list not found"):
+        read_id_list(tmp_path / "nope.txt")
+
+
+def test_datamodule_reads_tiny_corpus(tiny_iam: Path):
+    dm = IAMDataModule(root=str(tiny_iam), height=24, batch_size=4)
+    dm.setup()
+    assert {s: len(d) for s, d in dm.datasets.items()} == {"train": 12, "val": 2, "test": 2}
+    assert "|" not in dm.alphabet.symbols and " " in dm.alphabet.symbols
+    batch = next(iter(dm.train_dataloader()))
+    assert batch.inputs.shape[:3] == (4, 1, 24)
+    assert batch.inputs.shape[3] == int(batch.input_lengths.max())
+    # ink is 1, paper is ~0, padding is exactly 0
+    i = int(batch.input_lengths.argmin())
+    assert batch.inputs[i, :, :, batch.input_lengths[i]:].abs().sum() == 0
+    assert batch.inputs.max() > 0.5
+    assert dm.alphabet.decode(batch.targets[: batch.target_lengths[0]].tolist()) == batch.texts[0]
+
+
+def test_corrupt_png_and_bad_rows_are_skipped_with_a_count(tiny_iam: Path, caplog):
+    bad = tiny_iam / "lines/a01/a01-000u/a01-000u-03.png"
+    bad.write_bytes(bad.read_bytes()[:60])  # truncated PNG
+    with open(tiny_iam / "ascii/lines.txt", "a") as f:
+        f.write("a01-000u-99 ok 154 19\n")
+    with open(tiny_iam / "trainset.txt", "a") as f:
+        f.write("a01-000u-99\n")
+    dm = IAMDataModule(root=str(tiny_iam), height=24)
+    with caplog.at_level(logging.WARNING):
+        dm.setup()
+    assert len(dm.datasets["train"]) == 11  # 12 lines, one corrupt; the malformed row was extra
+    text = caplog.text
+    assert "a01-000u-03.png" in text and "not a readable image" in text
+    assert "lines.txt:" in text and "expected 9 fields" in text
+    assert "skipped 2 item(s)" in text
+
+
+def test_corrupt_after_setup_is_skipped_in_the_batch(tiny_iam: Path):
+    dm = IAMDataModule(root=str(tiny_iam), height=24, batch_size=16)
+    dm.setup()
+    (tiny_iam / "lines/a01/a01-000u/a01-000u-05.png").write_bytes(b"\x89PNG garbage")
+    batch = next(iter(dm.train_dataloader()))
+    assert len(batch) == 11 and len(batch.skipped) == 1
+    assert "a01-000u-05.png" in batch.skipped[0]
+
+
+def test_unknown_symbol_in_test_split_names_the_line(tmp_path: Path):
+    root = write_iam(tmp_path, {"train": [("a01-000-00", "abc")], "val": [("a01-000-01", "ab")],
+                                "test": [("a01-000-02", "abz")]})
+    with pytest.raises(UnknownSymbolError, match=r"lines.txt:\d+ \(a01-000-02\).*'z'"):
+        IAMDataModule(root=str(root), height=24).setup()
+    dm = IAMDataModule(root=str(root), height=24, unknown_symbols="skip")
+    dm.setup()
+    assert len(dm.datasets["test"]) == 0
+    dm = IAMDataModule(root=str(root), height=24, unknown_symbols="replace", replacement_symbol="?")
+    dm.setup()
+    assert dm.datasets["test"].records[0].text == "abz" and "?" in dm.alphabet
+
+
+def test_jpeg_and_grey_16bit_inputs(tmp_path: Path):
+    root = write_iam(tmp_path, {"train": [("a01-000-00", "abc"), ("a01-000-01", "cab")],
+                                "val": [("a01-000-02", "ab")], "test": [("a01-000-03", "ba")]})
+    from PIL import Image
+    png = root / "lines/a01/a01-000/a01-000-01.png"
+    Image.open(png).convert("RGB").save(png.with_suffix(".jpg"), quality=90)
+    png.unlink()
+    dm = IAMDataModule(root=str(root), height=20)
+    dm.setup()
+    x = dm.datasets["train"][1].input
+    assert x.shape[:2] == (1, 20) and x.dtype == torch.float32
