@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import torch
 from torch import nn
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from seqlab.errors import ConfigError
 
@@ -22,6 +21,70 @@ def image_to_frames(x: torch.Tensor) -> torch.Tensor:
     """(B, C, H, W) image -> (B, W, C*H): one frame per pixel column."""
     b, c, h, w = x.shape
     return x.permute(0, 3, 1, 2).reshape(b, w, c * h)  # (B, C, H, W) -> (B, W, C*H)
+
+
+def reverse_within_lengths(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """Reverse each item's first ``lengths[b]`` frames, leave its padding in place.
+
+    (B, T, F) -> (B, T, F); applying it twice gives ``x`` back.
+    """
+    b, t, _ = x.shape
+    steps = torch.arange(t, device=x.device).expand(b, t)
+    last = (lengths.to(x.device) - 1).unsqueeze(1)
+    index = torch.where(steps <= last, last - steps, steps)  # (B, T)
+    return x.gather(1, index.unsqueeze(-1).expand_as(x))
+
+
+def time_mask(lengths: torch.Tensor, t: int) -> torch.Tensor:
+    """(B,) lengths -> (B, T, 1) float mask, 1 on valid frames."""
+    return (torch.arange(t, device=lengths.device) < lengths.unsqueeze(1)).unsqueeze(-1)
+
+
+class BidirectionalLayer(nn.Module):
+    """One bidirectional layer from two unidirectional torch RNNs.
+
+    The forward RNN runs over the padded batch as it is (padding comes after
+    every valid frame, so it cannot reach them); the backward RNN runs over each
+    item reversed within its own length, so it starts at the item's last frame.
+    Dense calls instead of packed sequences: on the CPU, the backward pass of a
+    packed ``nn.LSTM`` is over 10x slower than a dense one (oneDNN); on the GPU
+    both are cuDNN.
+    """
+
+    def __init__(self, rnn: type[nn.Module], input_size: int, hidden_size: int, bidirectional: bool) -> None:
+        super().__init__()
+        self.fwd = rnn(input_size, hidden_size, batch_first=True)
+        self.bwd = rnn(input_size, hidden_size, batch_first=True) if bidirectional else None
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """(B, T, F) -> (B, T, D*hidden), zero past each item's length."""
+        y, _ = self.fwd(x)
+        if self.bwd is not None:
+            r, _ = self.bwd(reverse_within_lengths(x, lengths))
+            y = torch.cat([y, reverse_within_lengths(r, lengths)], dim=-1)
+        return y * time_mask(lengths, x.size(1)).to(y.dtype)
+
+
+class TorchRNN(nn.Module):
+    """Stack of :class:`BidirectionalLayer` with dropout between layers.
+
+    Shapes: forward(x (B, T, F), lengths (B,)) -> (B, T, D*hidden).
+    """
+
+    def __init__(self, cell: str, input_size: int, hidden_size: int, num_layers: int,
+                 bidirectional: bool, dropout: float) -> None:
+        super().__init__()
+        d = 2 if bidirectional else 1
+        self.layers = nn.ModuleList(
+            BidirectionalLayer(TORCH_CELLS[cell], input_size if i == 0 else d * hidden_size, hidden_size, bidirectional)
+            for i in range(num_layers)
+        )
+        self.dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        for i, layer in enumerate(self.layers):
+            x = layer(self.dropout(x) if i else x, lengths)
+        return x
 
 
 def stack_frames(x: torch.Tensor, lengths: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -53,15 +116,15 @@ class BLSTMEncoder(nn.Module):
         frame_stack: concatenate this many adjacent frames first (subsampling
             in time by the same factor).
         bidirectional: False for a unidirectional encoder.
-        cell: ``lstm`` (torch / cuDNN), ``gru``, or a custom LSTM variant
-            (``peephole``, or a Greff et al. 2017 preset name) run by
-            :class:`seqlab.nn.custom_lstm.CustomLSTM`.
+        cell: ``lstm`` (torch's fused LSTM: oneDNN on CPU, cuDNN on GPU), ``gru``,
+            or a custom LSTM variant (``peephole``, or a Greff et al. 2017 preset
+            name) run by :class:`seqlab.nn.custom_lstm.CustomLSTM`.
         cell_options: flags for the custom LSTM (``forget_bias``, ``peephole``, ...).
 
     Shapes:
         forward(x, lengths): x is (B, T, F) frames or (B, C, H, W) images read
         column by column (then T = W and F = C*H); lengths (B,) valid frames.
-        Returns (B, T', 2*hidden) features and (B,) lengths, T' = ceil(T / frame_stack);
+        Returns (B, T', D*hidden) features and (B,) lengths, T' = ceil(T / frame_stack);
         features past an item's length are zero.
     """
 
@@ -84,24 +147,19 @@ class BLSTMEncoder(nn.Module):
         self.frame_stack = frame_stack
         self.cell = cell
         rnn_input = input_size * frame_stack
+        between = dropout if num_layers > 1 else 0.0
         self.input_dropout = nn.Dropout(input_dropout) if input_dropout > 0 else nn.Identity()
         if cell in TORCH_CELLS:
             if cell_options:
                 raise ConfigError(f"cell={cell!r} takes no cell_options (got {sorted(cell_options)})")
-            self.rnn = TORCH_CELLS[cell](
-                rnn_input, hidden_size, num_layers=num_layers, batch_first=True,
-                bidirectional=bidirectional, dropout=dropout if num_layers > 1 else 0.0,
-            )
-            self._packed = True
+            self.rnn = TorchRNN(cell, rnn_input, hidden_size, num_layers, bidirectional, between)
         else:
             from seqlab.nn.custom_lstm import CustomLSTM
 
             self.rnn = CustomLSTM(
                 rnn_input, hidden_size, num_layers=num_layers, bidirectional=bidirectional,
-                dropout=dropout if num_layers > 1 else 0.0,
-                variant="vanilla" if cell == "peephole" else cell, **(cell_options or {}),
+                dropout=between, variant="vanilla" if cell == "peephole" else cell, **(cell_options or {}),
             )
-            self._packed = False
         self.output_dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
         self.output_size = hidden_size * (2 if bidirectional else 1)
 
@@ -117,14 +175,5 @@ class BLSTMEncoder(nn.Module):
                 "set model.encoder.input_size to the data's feature size (image height x channels)"
             )
         x, lengths = stack_frames(x, lengths, self.frame_stack)
-        x = self.input_dropout(x)
-        t = x.size(1)
-        if self._packed:
-            # Packing keeps padding out of both directions (the backward pass
-            # of each item starts at its own last frame).
-            packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
-            y, _ = self.rnn(packed)
-            y, _ = pad_packed_sequence(y, batch_first=True, total_length=t)
-        else:
-            y = self.rnn(x, lengths)
+        y = self.rnn(self.input_dropout(x), lengths)
         return self.output_dropout(y), lengths
