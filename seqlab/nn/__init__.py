@@ -6,5 +6,7 @@ with features (B, T, C) and an ``output_size`` attribute equal to C.
 
 from seqlab.nn.blstm import BLSTMEncoder
 from seqlab.nn.ctc import CTCHead, ctc_loss, min_ctc_frames
+from seqlab.nn.hierarchical_mdlstm import HierarchicalMDLSTMEncoder
+from seqlab.nn.mdlstm import MDLSTM
 
-__all__ = ["BLSTMEncoder", "CTCHead", "ctc_loss", "min_ctc_frames"]
+__all__ = ["BLSTMEncoder", "CTCHead", "HierarchicalMDLSTMEncoder", "MDLSTM", "ctc_loss", "min_ctc_frames"]
