@@ -53,8 +53,8 @@ def test_default_synthetic_run_writes_a_self_contained_checkpoint(tmp_path: Path
 
     # the checkpoint alone rebuilds the model, through a weights_only load
     model, info = load_model(best)
-    assert info["data"]["kind"] == "image" and info["data"]["image"]["height"] == 32
-    x = torch.rand(1, 1, 32, 90)
+    assert info["data"]["kind"] == "image" and info["data"]["image"]["height"] == 24
+    x = torch.rand(1, 1, 24, 90)
     log_probs, lengths = model(x, torch.tensor([90]))
     assert log_probs.shape[-1] == model.alphabet.num_classes
     assert len(model.alphabet) == len(info["alphabet"]["symbols"])
