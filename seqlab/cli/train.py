@@ -14,6 +14,7 @@ from hydra.utils import instantiate
 from lightning.pytorch.loggers import CSVLogger
 from omegaconf import DictConfig, OmegaConf
 
+from seqlab.errors import ConfigError
 from seqlab.lit.callbacks import RecipeCallback
 
 log = logging.getLogger("seqlab.train")
@@ -28,6 +29,19 @@ def write_json_atomic(path: Path, data: dict) -> None:
 
 def _as_float(v) -> float:
     return float(v.item() if isinstance(v, torch.Tensor) else v)
+
+
+def resume_checkpoint(resume: str | None, run_dir: Path) -> str | None:
+    """The checkpoint to resume from: ``auto`` takes ``RUN_DIR/checkpoints/last.ckpt`` if present."""
+    if resume in (None, "", "none", "never"):
+        return None
+    if resume == "auto":
+        last = run_dir / "checkpoints" / "last.ckpt"
+        return str(last) if last.exists() else None
+    path = Path(resume)
+    if not path.is_file():
+        raise ConfigError(f"resume={resume}: no such checkpoint; use resume=auto or a path to a .ckpt file")
+    return str(path)
 
 
 def build(cfg: DictConfig):
@@ -59,7 +73,11 @@ def train(cfg: DictConfig) -> dict:
         n = {s: len(d) for s, d in datamodule.datasets.items()}
         log.info("data: %s; alphabet of %d symbols; model: %.2fM parameters", n,
                  len(datamodule.alphabet), sum(p.numel() for p in model.parameters()) / 1e6)
-    trainer.fit(model, datamodule=datamodule)
+    ckpt_path = resume_checkpoint(cfg.get("resume"), run_dir)
+    if ckpt_path is not None:
+        log.info("resuming from %s", ckpt_path)
+    # weights_only: resuming never unpickles code, even from a checkpoint someone sent you
+    trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
     fit_seconds = time.monotonic() - started
 
     ckpt = trainer.checkpoint_callback

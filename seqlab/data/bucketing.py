@@ -59,11 +59,16 @@ class BucketBatchSampler(torch.utils.data.Sampler[list[int]]):
         self.drop_last = drop_last
         self.seed = seed
         self.epoch = 0
+        self.pending_skip = 0
         self._replicas = num_replicas
         self._rank = rank
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
+
+    def skip_next(self, n: int) -> None:
+        """Leave out the first ``n`` batches of the next iteration (resuming mid-epoch)."""
+        self.pending_skip = n
 
     def _shard(self) -> tuple[int, int]:
         world, rank = _world()
@@ -94,6 +99,7 @@ class BucketBatchSampler(torch.utils.data.Sampler[list[int]]):
 
     def __iter__(self) -> Iterator[list[int]]:
         batches = self._all_batches()
+        skip, self.pending_skip = self.pending_skip, 0
         replicas, rank = self._shard()
         if replicas > 1:
             if self.shuffle:
@@ -102,7 +108,7 @@ class BucketBatchSampler(torch.utils.data.Sampler[list[int]]):
                 batches = batches[rank * per_rank : (rank + 1) * per_rank]
             else:
                 batches = batches[rank::replicas]
-        yield from batches
+        yield from batches[skip:]
 
     def __len__(self) -> int:
         replicas, rank = self._shard()

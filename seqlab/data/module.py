@@ -19,6 +19,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from seqlab.data.batch import Sample, Skipped, collate
 from seqlab.data.bucketing import BucketBatchSampler
+from seqlab.data.loader import ResumableDataLoader
 from seqlab.errors import ConfigError, SeqlabError
 from seqlab.text import Alphabet
 
@@ -189,7 +190,8 @@ class CTCDataModule(L.LightningDataModule):
             bucket_size=self.bucket_size,
             seed=self.seed,
         )
-        return DataLoader(
+        loader = ResumableDataLoader if split == "train" else DataLoader
+        return loader(
             ds,
             batch_sampler=sampler,
             collate_fn=collate,

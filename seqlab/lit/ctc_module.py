@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import random
 from collections.abc import Callable, Sequence
 
 import lightning as L
+import numpy as np
 import torch
 from torch import nn
 
@@ -162,6 +164,32 @@ class CTCModule(L.LightningModule):
         seqlab["alphabet"] = self.alphabet.to_dict()
         seqlab["metrics"] = list(self.metric_names)
         seqlab["nonfinite_batches"] = self.nonfinite_batches
+        seqlab["rng"] = rng_state()
 
     def on_load_checkpoint(self, checkpoint: dict) -> None:
-        self.nonfinite_batches = int(checkpoint.get("seqlab", {}).get("nonfinite_batches", 0))
+        seqlab = checkpoint.get("seqlab", {})
+        self.nonfinite_batches = int(seqlab.get("nonfinite_batches", 0))
+        if "rng" in seqlab:
+            set_rng_state(seqlab["rng"])
+
+
+def rng_state() -> dict:
+    """Python, numpy and torch generator states as plain data (safe to load with weights_only)."""
+    np_state = np.random.get_state()
+    return {
+        "python": random.getstate(),
+        "numpy": [np_state[0], np_state[1].tolist(), *np_state[2:]],
+        "torch": torch.get_rng_state(),
+        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+    }
+
+
+def set_rng_state(state: dict) -> None:
+    """Restore what :func:`rng_state` saved, so a resumed run draws the same dropout masks."""
+    py = state["python"]
+    random.setstate((py[0], tuple(py[1]), py[2]))
+    n = state["numpy"]
+    np.random.set_state((n[0], np.asarray(n[1], dtype=np.uint32), *n[2:]))
+    torch.set_rng_state(state["torch"].cpu())
+    if state.get("cuda") and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all([s.cpu() for s in state["cuda"]])

@@ -1,0 +1,87 @@
+"""Kill a training run with SIGKILL mid-epoch, resume it, and check nothing is lost or repeated."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from seqlab.checkpoint import read_checkpoint
+from tests.conftest import write_iam
+
+ROOT = Path(__file__).resolve().parents[2]
+WORDS = ["ab", "ba", "abc", "cab", "bca", "ca", "ac", "cb", "aab", "cca"]
+
+
+def read_trace(path: Path) -> list[tuple[int, int, list[str]]]:
+    rows = []
+    for line in path.read_text().splitlines():
+        step, epoch, _, ids = line.split(" ")
+        rows.append((int(step), int(epoch), ids.split(",")))
+    return rows
+
+
+@pytest.mark.slow
+def test_sigkill_mid_epoch_then_resume(tmp_path: Path):
+    train = [(f"a01-000-{i:02d}", WORDS[i % len(WORDS)]) for i in range(40)]
+    root = write_iam(tmp_path / "iam", {"train": train, "val": [("b01-000-00", "abc")],
+                                        "test": [("c01-000-00", "cab")]}, height=16)
+    run_dir = tmp_path / "run"
+    per_epoch, epochs, every = 10, 3, 4  # 40 lines / batch 4
+
+    def command(trace: Path) -> list[str]:
+        return [
+            sys.executable, str(ROOT / "scripts" / "train.py"), "data=iam", f"data.root={root}",
+            "data.height=16", "data.batch_size=4", "data.num_workers=0", "model.encoder.hidden_size=8",
+            "model.encoder.num_layers=1", f"trainer.max_epochs={epochs}", "trainer.max_time=null",
+            "trainer.enable_progress_bar=false", f"callbacks.step_checkpoint.every_n_train_steps={every}",
+            f"+callbacks.trace._target_=tests.lit.trace.BatchTrace", f"+callbacks.trace.path={trace}",
+            f"hydra.run.dir={run_dir}", "resume=auto",
+        ]
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    first = tmp_path / "first.txt"
+    proc = subprocess.Popen(command(first), cwd=tmp_path, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    # kill once training is past the step checkpoint of the second epoch (step 12) and mid-epoch
+    while time.monotonic() < deadline:
+        if first.exists() and len(first.read_text().splitlines()) >= 15:
+            break
+        if proc.poll() is not None:
+            pytest.fail("training ended before it could be killed")
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not (run_dir / "metrics.json").exists()
+    last = run_dir / "checkpoints" / "last.ckpt"
+    resumed_from = read_checkpoint(last)["global_step"]
+    assert 0 < resumed_from < per_epoch * epochs
+
+    second = tmp_path / "second.txt"
+    done = subprocess.run(command(second), cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert metrics["global_step"] == per_epoch * epochs  # same as an uninterrupted run
+    for name in ("best.ckpt", "last.ckpt"):
+        assert read_checkpoint(run_dir / "checkpoints" / name)["seqlab"]["alphabet"]["symbols"]
+
+    before = [r for r in read_trace(first) if r[0] < resumed_from]
+    after = read_trace(second)
+    assert after[0][0] == resumed_from  # no step lost, none repeated before the checkpoint
+    steps = [r[0] for r in before + after]
+    assert steps == list(range(per_epoch * epochs))
+    # the steps run twice (after the checkpoint, before the kill) saw the same batches
+    redone = {r[0]: r[2] for r in read_trace(first) if r[0] >= resumed_from}
+    assert redone and all(redone[s] == ids for s, _, ids in after if s in redone)
+    # every epoch used every training line exactly once
+    for epoch in range(epochs):
+        ids = [i for _, e, batch in before + after if e == epoch for i in batch]
+        assert sorted(ids) == sorted(i for i, _ in train)
