@@ -15,6 +15,7 @@ packages listed in :data:`TRUSTED_TARGETS`.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,8 @@ import torch
 
 from seqlab.errors import CheckpointError
 from seqlab.text import Alphabet
+
+log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
 TRUSTED_TARGETS = ("seqlab.", "torch.optim.", "torch.nn.")
@@ -42,8 +45,13 @@ def _check_targets(node: Any, where: str = "model") -> None:
             _check_targets(v, f"{where}[{i}]")
 
 
-def read_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict:
+def read_checkpoint(path: str | Path, map_location: str | torch.device = "cpu", unsafe: bool = False) -> dict:
     """The checkpoint's dict, loaded without running pickled code.
+
+    Args:
+        unsafe: load with full pickle (``weights_only=False``). Only for a
+            checkpoint you made yourself with code that stored Python objects
+            in it: a pickle can run any code when loaded.
 
     Raises:
         CheckpointError: naming the file, when it is missing, truncated, holds
@@ -52,8 +60,10 @@ def read_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: checkpoint not found")
+    if unsafe:
+        log.warning("%s: loading with weights_only=False; this runs any code the file holds", path)
     try:
-        ckpt = torch.load(path, map_location=map_location, weights_only=True)
+        ckpt = torch.load(path, map_location=map_location, weights_only=not unsafe)
     except Exception as e:  # torch raises UnpicklingError, RuntimeError, EOFError... for bad files
         raise CheckpointError(
             f"{path}: cannot be loaded safely (weights_only): {str(e).splitlines()[0]}"
@@ -63,7 +73,7 @@ def read_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     return ckpt
 
 
-def load_model(path: str | Path, map_location: str | torch.device = "cpu"):
+def load_model(path: str | Path, map_location: str | torch.device = "cpu", unsafe: bool = False):
     """Rebuild the trained :class:`~seqlab.lit.CTCModule` from a checkpoint alone.
 
     Returns:
@@ -71,7 +81,7 @@ def load_model(path: str | Path, map_location: str | torch.device = "cpu"):
     """
     from hydra.utils import instantiate
 
-    ckpt = read_checkpoint(path, map_location)
+    ckpt = read_checkpoint(path, map_location, unsafe=unsafe)
     info = ckpt["seqlab"]
     if "model" not in info:
         raise CheckpointError(f"{path}: has no model recipe; was it written by scripts/train.py?")
