@@ -16,6 +16,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from seqlab.errors import ConfigError
 from seqlab.lit.callbacks import RecipeCallback
+from seqlab.lit.checkpoint_io import AtomicCheckpointIO
 
 log = logging.getLogger("seqlab.train")
 
@@ -57,7 +58,7 @@ def build(cfg: DictConfig):
     )
     callbacks = [instantiate(c) for c in (cfg.get("callbacks") or {}).values()] + [recipe]
     logger = CSVLogger(save_dir=cfg.run_dir, name="logs", version="")
-    trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=logger)
+    trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=logger, plugins=[AtomicCheckpointIO()])
     return datamodule, model, trainer
 
 

@@ -1,0 +1,33 @@
+"""Checkpoint writing that never leaves a half-written file in place of a good one."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+from lightning.pytorch.plugins.io import TorchCheckpointIO
+
+
+class AtomicCheckpointIO(TorchCheckpointIO):
+    """Write to a temporary file in the checkpoint's own folder, fsync, then rename.
+
+    ``os.replace`` within one folder is atomic, so a process killed at any
+    moment leaves either the previous checkpoint or the new one, never a torn
+    file (Lightning's own writer moves a temporary file from the system temp
+    folder, which is a copy when that is another filesystem).
+    """
+
+    def save_checkpoint(self, checkpoint: dict[str, Any], path, storage_options: Any | None = None) -> None:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+        try:
+            with open(tmp, "wb") as f:
+                torch.save(checkpoint, f)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
