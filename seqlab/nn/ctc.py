@@ -13,6 +13,9 @@ from torch import nn
 from seqlab.text import BLANK
 
 
+CUDNN_MAX_TARGET = 256
+
+
 class CTCHead(nn.Module):
     """Frame features -> per-frame log-probabilities over the classes.
 
@@ -75,6 +78,10 @@ def ctc_loss(
         (B,) losses; an infeasible sample (input shorter than its target needs)
         gets 0 and no gradient (``zero_infinity``); callers mask it out.
     """
+    if log_probs.is_cuda and targets.numel() and int(target_lengths.max()) < CUDNN_MAX_TARGET:
+        # cuDNN's CTC kernel runs only with int32 targets and lengths (and blank 0,
+        # float32, targets shorter than 256); otherwise torch's native kernel does
+        targets, input_lengths, target_lengths = targets.int(), input_lengths.int(), target_lengths.int()
     losses = F.ctc_loss(
         log_probs.float().transpose(0, 1),  # torch's CTC takes (T, B, K)
         targets,

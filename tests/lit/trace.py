@@ -1,4 +1,4 @@
-"""A test callback: records which sample ids every training step used."""
+"""A test callback: records which sample ids every training step used (one file per rank)."""
 
 from __future__ import annotations
 
@@ -10,5 +10,6 @@ class BatchTrace(L.Callback):
         self.path = path
 
     def on_train_batch_start(self, trainer, pl_module, batch, batch_idx: int) -> None:
-        with open(self.path, "a") as f:
+        path = self.path if trainer.world_size == 1 else f"{self.path}.rank{trainer.global_rank}"
+        with open(path, "a") as f:
             f.write(f"{trainer.global_step} {trainer.current_epoch} {batch_idx} {','.join(batch.ids)}\n")
