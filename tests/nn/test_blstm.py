@@ -6,7 +6,7 @@ from seqlab.nn import BLSTMEncoder
 from seqlab.nn.blstm import image_to_frames, stack_frames
 
 
-@pytest.mark.parametrize("cell", ["lstm", "gru"])
+@pytest.mark.parametrize("cell", ["lstm", "gru", "peephole"])
 @pytest.mark.parametrize("stack", [1, 3])
 def test_shapes(cell, stack):
     enc = BLSTMEncoder(input_size=6, hidden_size=5, num_layers=2, frame_stack=stack, cell=cell)
@@ -29,7 +29,7 @@ def test_stack_frames_pads_with_zero():
     assert y.tolist() == [[[0, 1], [2, 3], [4, 0]]] and n.tolist() == [3]
 
 
-@pytest.mark.parametrize("cell", ["lstm", "gru"])
+@pytest.mark.parametrize("cell", ["lstm", "gru", "peephole", "cifg", "nfg"])
 def test_padding_invariance(cell):
     """An item's output does not depend on the other items in its batch."""
     torch.manual_seed(0)
