@@ -5,6 +5,7 @@ Examples::
     python scripts/make_synthetic.py handwriting --out data/synth_iam
     python scripts/make_synthetic.py handwriting --out /tmp/tiny --num-train 100 \\
         --num-val 20 --num-test 20 --workers 2
+    python scripts/make_synthetic.py speech --out data/synth_timit --workers 2
 
 Each corpus kind is a subcommand; ``python scripts/make_synthetic.py KIND --help``
 lists its options.
@@ -79,6 +80,65 @@ def _run_handwriting(args: argparse.Namespace) -> None:
     print(f"took {elapsed:.1f} s ({total / elapsed:.0f} lines/s with {args.workers} worker(s))")
 
 
+def _add_speech(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "speech",
+        help="eSpeak NG speech in the TIMIT layout (TRAIN/ and TEST/, .WAV .PHN .WRD .TXT)",
+        description=(
+            "Speak English sentences with eSpeak NG voices (accents x voice variants x pitch "
+            "x rate) and write them as a TIMIT-layout corpus: <TRAIN|TEST>/DR<n>/<SPEAKER>/ "
+            "with NIST SPHERE .WAV (16 kHz, 16-bit), .PHN in TIMIT's 61 phones with eSpeak's "
+            "own phoneme timing, .WRD and .TXT; speakers.txt lists each speaker's use and "
+            "voice. Validation and test speakers (in TEST/) have voices no training speaker "
+            "has. Needs espeak-ng (apt-get install espeak-ng). The output is identical for "
+            "the same options, whatever --workers is."
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--out", type=Path, required=True, help="output folder (must not exist, or be complete)")
+    parser.add_argument("--num-train-speakers", type=int, default=100, help="training speakers (TRAIN/)")
+    parser.add_argument("--num-dev-speakers", type=int, default=20, help="validation speakers (in TEST/)")
+    parser.add_argument("--num-test-speakers", type=int, default=24, help="test speakers (in TEST/)")
+    parser.add_argument("--utterances-per-speaker", type=int, default=8,
+                        help="sentences per speaker besides SA1 and SA2")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the sentences and voices")
+    parser.add_argument("--workers", type=int, default=1, help="synthesis processes")
+    parser.set_defaults(run=_run_speech)
+
+
+def _run_speech(args: argparse.Namespace) -> None:
+    import json
+
+    from seqlab.data.synthetic_speech import corpus_speakers, generate_speech_corpus
+
+    already = (args.out / ".complete").is_file()
+    start = time.perf_counter()
+    out = generate_speech_corpus(
+        args.out,
+        num_train_speakers=args.num_train_speakers,
+        num_dev_speakers=args.num_dev_speakers,
+        num_test_speakers=args.num_test_speakers,
+        utterances_per_speaker=args.utterances_per_speaker,
+        seed=args.seed,
+        workers=args.workers,
+    )
+    elapsed = time.perf_counter() - start
+    if already:
+        print(f"{out} is already a complete corpus with these options; nothing to do")
+        return
+    marker = json.loads((out / ".complete").read_text())
+    speakers = corpus_speakers(marker["params"])
+    info = marker["info"]
+    print(f"wrote {info['utterances']} utterances ({info['seconds'] / 60:.1f} min of audio) "
+          f"of {info['speakers']} speakers to {out}")
+    print("  layout:   TRAIN|TEST/DR<n>/<SPEAKER>/<UTT>.WAV (NIST SPHERE) .PHN .WRD .TXT; speakers.txt")
+    print(f"  dev speakers:  {' '.join(speakers['dev'])}")
+    print(f"  test speakers: {' '.join(speakers['test'])}")
+    print(f"took {elapsed:.1f} s with {args.workers} worker(s); train on it with:")
+    print(f"  python scripts/train.py experiment=timit_graves2013 data.root={out} "
+          f"'data.dev_speakers=[{','.join(speakers['dev'])}]' 'data.test_speakers=[{','.join(speakers['test'])}]'")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="make_synthetic.py",
@@ -86,7 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(dest="kind", required=True, metavar="KIND", title="corpus kinds")
     _add_handwriting(subparsers)
-    # Further kinds (speech) register their own subparser here.
+    _add_speech(subparsers)
     return parser
 
 

@@ -3,7 +3,9 @@
 :class:`SyntheticIAMDataModule` renders an IAM-layout corpus once into a cache
 folder (named after its generation settings) and then reads it through
 :class:`~seqlab.data.iam.IAMDataModule`, so the default run exercises the real
-IAM code path.
+IAM code path. :class:`SyntheticTIMITDataModule` does the same for speech:
+eSpeak NG voices in TIMIT layout, read through
+:class:`~seqlab.data.timit.TIMITDataModule`.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import logging
 from pathlib import Path
 
 from seqlab.data.iam import IAMDataModule
+from seqlab.data.timit import TIMITDataModule
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +80,65 @@ class SyntheticIAMDataModule(IAMDataModule):
         if not (self.root / ".complete").exists():
             log.info("generating the synthetic handwriting corpus into %s", self.root)
         generate_handwriting_corpus(self.root, workers=self.workers, **self.settings)
+
+    def setup(self, stage: str | None = None) -> None:
+        if not (self.root / ".complete").exists():
+            self.prepare_data()
+        super().setup(stage)
+
+
+class SyntheticTIMITDataModule(TIMITDataModule):
+    """eSpeak NG speech in TIMIT layout, generated on first use (needs ``espeak-ng``).
+
+    Validation and test speakers have voices (eSpeak variants) that no training
+    speaker has; they are passed to :class:`TIMITDataModule` as its speaker lists.
+
+    Args:
+        cache_dir: where corpora are generated (one sub-folder per settings) and
+            features cached.
+        num_train_speakers, num_dev_speakers, num_test_speakers: speakers per split.
+        utterances_per_speaker: sentences each speaker reads, besides SA1 and SA2.
+        corpus_seed: generation seed.
+        workers: processes used to synthesise.
+        **kwargs: :class:`TIMITDataModule` options (features, batch_size, ...);
+            ``root`` and the speaker lists are derived from the settings.
+    """
+
+    def __init__(
+        self,
+        cache_dir: str,
+        num_train_speakers: int = 100,
+        num_dev_speakers: int = 20,
+        num_test_speakers: int = 24,
+        utterances_per_speaker: int = 8,
+        corpus_seed: int = 0,
+        workers: int = 1,
+        **kwargs,
+    ) -> None:
+        from seqlab.data.synthetic_speech import corpus_speakers, speech_params
+
+        # the voice variants installed are part of the corpus' identity (like fonts)
+        self.settings = speech_params(
+            num_train_speakers, num_dev_speakers, num_test_speakers, utterances_per_speaker, corpus_seed
+        )
+        self.workers = workers
+        speakers = corpus_speakers(self.settings)
+        root = cache_folder(cache_dir, "synth_timit", self.settings)
+        super().__init__(
+            root=str(root), dev_speakers=speakers["dev"], test_speakers=speakers["test"], cache_dir=cache_dir, **kwargs
+        )
+
+    def prepare_data(self) -> None:
+        from seqlab.data.synthetic_speech import generate_speech_corpus
+
+        if not (self.root / ".complete").exists():
+            log.info("generating the synthetic speech corpus into %s", self.root)
+        s = self.settings
+        generate_speech_corpus(
+            self.root, num_train_speakers=s["num_train_speakers"], num_dev_speakers=s["num_dev_speakers"],
+            num_test_speakers=s["num_test_speakers"], utterances_per_speaker=s["utterances_per_speaker"],
+            seed=s["seed"], workers=self.workers,
+        )
 
     def setup(self, stage: str | None = None) -> None:
         if not (self.root / ".complete").exists():

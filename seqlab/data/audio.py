@@ -1,0 +1,90 @@
+"""Reading audio files: NIST SPHERE, RIFF WAV and FLAC, through libsndfile.
+
+``soundfile`` (libsndfile) recognises a file by its header, not its name, so
+TIMIT's SPHERE files, their RIFF conversions and LibriSpeech's FLAC files all
+go through :func:`read_audio`. (torchaudio 2.11's own ``load`` needs torchcodec
+and FFmpeg; libsndfile needs neither.)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+import torch
+import torchaudio.functional as AF
+
+from seqlab.errors import UnreadableFileError
+
+SAMPLE_RATE = 16_000
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    """What an audio header says: samples per channel, sample rate, channels, format."""
+
+    frames: int
+    sample_rate: int
+    channels: int
+    format: str
+
+    def frames_at(self, sample_rate: int) -> int:
+        """Samples after resampling to ``sample_rate`` (torchaudio's resample length)."""
+        if self.sample_rate == sample_rate:
+            return self.frames
+        return math.ceil(self.frames * sample_rate / self.sample_rate)
+
+
+def audio_info(path: str | Path) -> AudioInfo:
+    """The header of an audio file, without decoding it.
+
+    Raises:
+        UnreadableFileError: naming the file, when it is missing, its format is
+            not recognised, or it holds no samples.
+    """
+    try:
+        info = sf.info(str(path))
+    except FileNotFoundError:
+        raise UnreadableFileError(f"{path}: file not found") from None
+    except (sf.LibsndfileError, RuntimeError) as e:
+        raise UnreadableFileError(f"{path}: not a readable audio file ({_reason(e)})") from None
+    if info.frames <= 0:
+        raise UnreadableFileError(f"{path}: the audio holds no samples (zero-length file)")
+    if info.samplerate <= 0:
+        raise UnreadableFileError(f"{path}: the header gives a sample rate of {info.samplerate}")
+    return AudioInfo(int(info.frames), int(info.samplerate), int(info.channels), str(info.format))
+
+
+def read_audio(path: str | Path, sample_rate: int = SAMPLE_RATE) -> torch.Tensor:
+    """Decode an audio file to a mono float waveform at ``sample_rate``.
+
+    Channels are averaged; other sample rates are resampled
+    (``torchaudio.functional.resample``, windowed sinc).
+
+    Returns:
+        (N,) float32 tensor, full scale = 1.0.
+
+    Raises:
+        UnreadableFileError: naming the file, when it cannot be decoded or is empty.
+    """
+    try:
+        data, rate = sf.read(str(path), dtype="float32", always_2d=True)  # (N, channels)
+    except FileNotFoundError:
+        raise UnreadableFileError(f"{path}: file not found") from None
+    except (sf.LibsndfileError, RuntimeError) as e:
+        raise UnreadableFileError(f"{path}: cannot decode audio ({_reason(e)})") from None
+    if data.shape[0] == 0:
+        raise UnreadableFileError(f"{path}: the audio holds no samples (zero-length file)")
+    wave = torch.from_numpy(np.ascontiguousarray(data.mean(axis=1)))  # (N, C) -> (N,)
+    if rate != sample_rate:
+        wave = AF.resample(wave, int(rate), sample_rate)
+    return wave
+
+
+def _reason(e: Exception) -> str:
+    # libsndfile's messages start with "Error opening '<path>': "; the path is already named
+    text = str(e)
+    return text.split("': ", 1)[1] if "': " in text else text
