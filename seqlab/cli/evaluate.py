@@ -1,0 +1,56 @@
+"""Evaluation entry point logic (``scripts/evaluate.py``): the only code here that reads the Hydra config."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+
+from seqlab.checkpoint import read_checkpoint
+from seqlab.errors import ConfigError
+from seqlab.report import evaluate_checkpoint
+
+log = logging.getLogger("seqlab.evaluate")
+
+
+def build_datamodule(data_cfg: DictConfig, checkpoint: Path):
+    """The data module of ``data_cfg``, set up, with the checkpoint's alphabet.
+
+    The model's own symbol table replaces the one a data module would build
+    from its training transcripts, so a test symbol the model cannot write is
+    reported by the data module's ``unknown_symbols`` policy, not mis-encoded.
+    """
+    info = read_checkpoint(checkpoint)["seqlab"]
+    symbols = list(info["alphabet"]["symbols"])
+    datamodule = instantiate(data_cfg, alphabet=symbols)
+    datamodule.prepare_data()
+    datamodule.setup("test")
+    return datamodule
+
+
+def evaluate(cfg: DictConfig) -> Path:
+    """Evaluate ``cfg.checkpoint`` (against ``cfg.compare`` if given); returns the report folder."""
+    checkpoint = Path(cfg.checkpoint)
+    if not checkpoint.is_file():
+        raise ConfigError(f"checkpoint={cfg.checkpoint}: no such file; give a .ckpt written by scripts/train.py")
+    if cfg.compare is not None and not Path(cfg.compare).is_file():
+        raise ConfigError(f"compare={cfg.compare}: no such file; give a second .ckpt or compare=null")
+    if cfg.worst < 0 or cfg.bootstrap < 1:
+        raise ConfigError(f"worst must be >= 0 and bootstrap >= 1, got worst={cfg.worst}, bootstrap={cfg.bootstrap}")
+    datamodule = build_datamodule(cfg.data, checkpoint)
+    out = evaluate_checkpoint(
+        checkpoint,
+        datamodule,
+        split=cfg.split,
+        out_dir=cfg.report.dir,
+        compare=cfg.compare,
+        worst_n=cfg.worst,
+        resamples=cfg.bootstrap,
+        seed=cfg.seed,
+        device=cfg.device,
+        data_config=OmegaConf.to_container(cfg.data, resolve=True),
+    )
+    print(f"report: {out / 'report.html'}", flush=True)
+    return out

@@ -1,0 +1,223 @@
+"""One evaluation, end to end: checkpoint(s) + data module -> a report folder."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import platform
+import re
+from importlib import metadata
+from collections.abc import Sequence
+from pathlib import Path
+
+import lightning
+import torch
+
+from seqlab.checkpoint import load_model, read_checkpoint
+from seqlab.data.module import CTCDataModule
+from seqlab.errors import ConfigError
+from seqlab.report import plots
+from seqlab.report.evaluate import DECODER, check_recipe, pick_device, posteriors, transcribe
+from seqlab.report.render import write_report
+from seqlab.report.summary import (
+    comparison, confusion_counts, confusion_list, corpus_scores, group_scores, length_bins, phone_matrix,
+    utterance_rate, utterance_scores, worst,
+)
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+EVAL_SPLITS = ("val", "test")
+LEVEL = 0.95
+
+
+def run_dir(checkpoint: str | Path) -> Path:
+    """``RUN`` for ``RUN/checkpoints/X.ckpt``, else the checkpoint's folder."""
+    ckpt = Path(checkpoint).resolve()
+    return ckpt.parent.parent if ckpt.parent.name == "checkpoints" else ckpt.parent
+
+
+def default_report_dir(checkpoint: str | Path, split: str) -> Path:
+    """``RUN/report-SPLIT`` for ``RUN/checkpoints/X.ckpt``; else ``report-SPLIT`` beside the file."""
+    return run_dir(checkpoint) / f"report-{split}"
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _model_summary(model, info: dict) -> dict:
+    recipe = info.get("model", {})
+    encoder = recipe.get("encoder", {}) if isinstance(recipe, dict) else {}
+    return {
+        "class": str(recipe.get("_target_", type(model).__name__)),
+        "encoder": str(encoder.get("_target_", type(model.encoder).__name__)),
+        "encoder_settings": {k: v for k, v in encoder.items()
+                             if k != "_target_" and isinstance(v, (int, float, str, bool))},
+        "parameters": sum(p.numel() for p in model.parameters()),
+    }
+
+
+def _version() -> str:
+    try:
+        return metadata.version("seqlab")
+    except metadata.PackageNotFoundError:  # run from a checkout that was never pip-installed
+        return "unknown (not installed)"
+
+
+def _safe_name(uid: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", uid)
+
+
+def _loader(datamodule: CTCDataModule, split: str):
+    if split not in EVAL_SPLITS:
+        raise ConfigError(f"split={split!r}: evaluate val or test (the training split's loader augments and shuffles)")
+    return datamodule.val_dataloader() if split == "val" else datamodule.test_dataloader()
+
+
+def _run(checkpoint: Path, datamodule: CTCDataModule, split: str, device: torch.device):
+    model, info = load_model(checkpoint, map_location=device)
+    model.to(device)
+    check_recipe(info.get("data", {}), datamodule.recipe(), checkpoint)
+    dataset = datamodule.datasets[split]
+    transcripts, skipped = transcribe(model, _loader(datamodule, split), dataset.records, device)
+    if not transcripts:
+        raise ConfigError(f"the {split} split of {type(datamodule).__name__} has no readable utterances")
+    return model, info, transcripts, skipped
+
+
+def evaluate_checkpoint(
+    checkpoint: str | Path,
+    datamodule: CTCDataModule,
+    split: str = "test",
+    out_dir: str | Path | None = None,
+    compare: str | Path | None = None,
+    worst_n: int = 20,
+    resamples: int = 1000,
+    seed: int = 0,
+    device: str = "auto",
+    data_config: dict | None = None,
+) -> Path:
+    """Evaluate ``checkpoint`` (and ``compare`` against it) on ``split``; write the report.
+
+    Args:
+        datamodule: the data module (built with the checkpoint's alphabet), set up.
+        out_dir: the report folder (default :func:`default_report_dir`).
+        compare: a second checkpoint B, scored on the same utterances and tested
+            against A with a paired bootstrap.
+        worst_n: how many of the worst utterances the report shows.
+        resamples, seed: bootstrap replicates and their seed.
+        data_config: the data configuration, as plain data, for the record.
+
+    Returns:
+        The report folder.
+    """
+    checkpoint = Path(checkpoint)
+    dev = pick_device(device)
+    out = Path(out_dir) if out_dir else default_report_dir(checkpoint, split)
+    model, info, transcripts, skipped = _run(checkpoint, datamodule, split, dev)
+    metrics = list(model.metric_names)
+    primary = metrics[0]
+    utterances = utterance_scores(transcripts, metrics)
+    log.info("%s: %d utterances of the %s split decoded", checkpoint, len(utterances), split)
+
+    counts = {name: confusion_counts(transcripts, name) for name in metrics}
+    scores = corpus_scores(utterances, metrics, resamples, seed, LEVEL)
+    kind = info.get("data", {}).get("kind", "")
+    meta = _metadata(checkpoint, model, info, datamodule, dev)
+    meta.update({
+        "split": split, "utterances": len(utterances), "skipped": skipped,
+        "reference_units": {n: scores[n]["ref_length"] for n in metrics}, "metrics": metrics,
+        "data": data_config or {},
+        "bootstrap": {"resamples": resamples, "seed": seed, "level": LEVEL,
+                      "method": "percentile bootstrap over utterances (Bisani and Ney 2004): "
+                                "numpy.random.default_rng(seed).integers(0, n, (resamples, n))"},
+    })
+    report: dict = {
+        "format": FORMAT_VERSION,
+        "title": f"{checkpoint.name} ({run_dir(checkpoint).name}) on the {split} split",
+        "primary": primary,
+        "meta": meta,
+        "metrics": scores,
+        "groups": group_scores(utterances, metrics),
+        "length_bins": length_bins(utterances, primary),
+        "confusions": {n: confusion_list(c) for n, c in counts.items()},
+        "worst": worst(utterances, primary, worst_n),
+    }
+    if "per" in metrics:
+        report["confusion_matrix"] = phone_matrix(counts["per"])
+    if compare:
+        report["compare"] = _compare(Path(compare), datamodule, split, dev, utterances, metrics, resamples, seed)
+    report["utterances"] = utterances
+    figures = _figures(report, model, datamodule.datasets[split], dev, kind)
+    write_report(out, report, figures)
+    log.info("report written to %s", out)
+    return out
+
+
+def _metadata(checkpoint: Path, model, info: dict, datamodule: CTCDataModule, device: torch.device) -> dict:
+    """What was evaluated, with what, where and when."""
+    ckpt = read_checkpoint(checkpoint, map_location="cpu")
+    kind = info.get("data", {}).get("kind", "")
+    return {
+        "checkpoint": str(checkpoint.resolve()), "checkpoint_sha256": _sha256(checkpoint),
+        "epoch": ckpt.get("epoch"), "global_step": ckpt.get("global_step"),
+        "data_kind": kind, "data_root": str(getattr(datamodule, "root", "")),
+        "group_label": "speaker" if kind == "speech" else "form",
+        "alphabet_size": len(model.alphabet), "alphabet_unit": model.alphabet.unit,
+        "model": _model_summary(model, info), "decoder": DECODER, "device": str(device),
+        "versions": {"seqlab": _version(), "torch": torch.__version__,
+                     "lightning": lightning.__version__, "python": platform.python_version()},
+        "date": dt.datetime.now(dt.timezone.utc).astimezone().isoformat(timespec="seconds"),
+    }
+
+
+def _compare(checkpoint: Path, datamodule: CTCDataModule, split: str, device: torch.device,
+             utterances_a: Sequence[dict], metrics: Sequence[str], resamples: int, seed: int) -> dict:
+    _, _, transcripts, _ = _run(checkpoint, datamodule, split, device)
+    utterances_b = utterance_scores(transcripts, metrics)
+    return {
+        "checkpoint": str(checkpoint.resolve()),
+        "checkpoint_sha256": _sha256(checkpoint),
+        "metrics": corpus_scores(utterances_b, metrics, resamples, seed, LEVEL),
+        "paired": comparison(utterances_a, utterances_b, metrics, resamples, seed, LEVEL),
+        "utterances": [{"id": u["id"], "hypothesis": u["hypothesis"], "scores": u["scores"]} for u in utterances_b],
+    }
+
+
+def _figures(report: dict, model, dataset, device: torch.device, kind: str) -> dict[str, bytes]:
+    primary, meta = report["primary"], report["meta"]
+    m = report["metrics"][primary]
+    utts = report["utterances"]
+    figures = {
+        "groups.png": plots.group_plot(report["groups"], primary, m["rate"],
+                                       f"{primary.upper()} per {meta['group_label']}"),
+        "length.png": plots.length_plot(report["length_bins"], [u["scores"][primary]["ref_length"] for u in utts],
+                                        [utterance_rate(u, primary) for u in utts], primary, m["units"], m["rate"]),
+    }
+    report["figures"] = {"groups": "groups.png", "length": "length.png"}
+    if "confusion_matrix" in report:
+        cm = report["confusion_matrix"]
+        figures["confusion_matrix.png"] = plots.confusion_heatmap(
+            cm["labels"], cm["counts"], f"phone confusions, {meta['split']} split (rows: reference, normalised)")
+        report["figures"]["confusion_matrix"] = "confusion_matrix.png"
+    by_id = {u["id"]: u for u in utts}
+    shown = [w["id"] for w in report["worst"]]
+    frames = posteriors(model, dataset, shown, device) if kind == "speech" else {}
+    for w in report["worst"]:
+        name = f"examples/{w['rank']:02d}-{_safe_name(w['id'])}.png"
+        if kind == "image":
+            figures[name] = plots.line_image(by_id[w["id"]]["source"])
+        elif w["id"] in frames:
+            figures[name] = plots.posteriorgram(frames[w["id"]], model.alphabet.symbols,
+                                                f"{w['id']}: CTC log-probabilities (row 0: blank)")
+        else:
+            continue
+        w["figure"] = name
+    return figures
+

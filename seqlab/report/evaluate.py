@@ -1,0 +1,144 @@
+"""Run a trained model over a data split and gather what a report needs.
+
+:func:`transcribe` decodes every utterance of a split greedily (the decoding
+the training run scores with); :func:`posteriors` re-runs the few utterances a
+report shows, one at a time, for their frame posteriors; :func:`check_recipe`
+refuses a data configuration that would feed the model inputs unlike the ones
+it was trained on.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader
+
+from seqlab.data.batch import Sample, collate
+from seqlab.data.module import RecordDataset
+from seqlab.errors import ConfigError
+from seqlab.report.summary import Transcript
+
+log = logging.getLogger(__name__)
+
+DECODER = "greedy (best path): the most probable class per frame, repeats merged, blanks removed"
+# recipe entries that decide what the network sees; "metrics" and the like may differ
+RECIPE_KEYS = ("kind", "image", "features", "unit", "normalization")
+
+
+def pick_device(name: str) -> torch.device:
+    """``auto``: the GPU when there is one, else the CPU; otherwise a torch device name."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        return torch.device(name)
+    except RuntimeError:
+        raise ConfigError(f"device={name!r} is not a torch device; use auto, cpu, cuda or cuda:N") from None
+
+
+@torch.inference_mode()
+def transcribe(
+    model, loader: DataLoader, records: Sequence, device: torch.device
+) -> tuple[list[Transcript], list[str]]:
+    """Greedy transcriptions of every item ``loader`` yields.
+
+    Args:
+        model: a :class:`~seqlab.lit.CTCModule` (eval mode, on ``device``).
+        loader: batches of one split, in any order.
+        records: the split's :class:`~seqlab.data.module.Record` s (for groups).
+
+    Returns:
+        (transcripts sorted by id, ``"source: reason"`` of the items that could not be read).
+    """
+    groups = {r.id: r.group for r in records}
+    out: list[Transcript] = []
+    skipped: list[str] = []
+    for batch in loader:
+        skipped.extend(batch.skipped)
+        if len(batch) == 0:
+            continue
+        log_probs, lengths = model(batch.inputs.to(device), batch.input_lengths.to(device))
+        hyps = model.decode(log_probs, lengths)
+        out.extend(Transcript(i, groups.get(i, ""), s, ref, hyp)
+                   for i, s, ref, hyp in zip(batch.ids, batch.sources, batch.texts, hyps))
+    return sorted(out, key=lambda t: t.id), skipped
+
+
+@torch.inference_mode()
+def posteriors(model, dataset: RecordDataset, ids: Sequence[str], device: torch.device) -> dict[str, np.ndarray]:
+    """(T, K) log-probabilities of each of ``ids``, run one at a time (a batch of one)."""
+    index = {r.id: i for i, r in enumerate(dataset.records)}
+    out: dict[str, np.ndarray] = {}
+    for uid in ids:
+        sample = dataset[index[uid]]
+        if not isinstance(sample, Sample):
+            continue
+        batch = collate([sample])
+        log_probs, lengths = model(batch.inputs.to(device), batch.input_lengths.to(device))
+        out[uid] = log_probs[0, : int(lengths[0])].float().cpu().numpy()
+    return out
+
+
+def _differences(a, b, where: str) -> list[str]:
+    """Dotted paths where two plain-data values differ (floats compared with a tolerance)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        out = []
+        for k in sorted(set(a) | set(b)):
+            out += _differences(a.get(k), b.get(k), f"{where}.{k}" if where else str(k))
+        return out
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)) and len(a) == len(b):
+        if all(isinstance(x, (int, float)) for x in (*a, *b)):
+            same = np.allclose(np.asarray(a, dtype=float), np.asarray(b, dtype=float), rtol=1e-4, atol=1e-6)
+            return [] if same else [where]
+        out = []
+        for i, (x, y) in enumerate(zip(a, b)):
+            out += _differences(x, y, f"{where}[{i}]")
+        return out
+    if isinstance(a, float) and isinstance(b, (int, float)):
+        return [] if np.isclose(a, b, rtol=1e-4, atol=1e-6) else [where]
+    return [] if a == b else [where]
+
+
+def check_recipe(trained: dict, given: dict, checkpoint: str | Path) -> None:
+    """Refuse to evaluate when the data module would prepare inputs unlike the training run's.
+
+    Args:
+        trained: the checkpoint's ``seqlab.data`` recipe.
+        given: :meth:`CTCDataModule.recipe` of the data module built for evaluation.
+
+    Raises:
+        ConfigError: naming the settings that differ and where the training ones are written.
+    """
+    if not trained:
+        log.warning("%s holds no data recipe; cannot check that the data settings match the training run's",
+                    checkpoint)
+        return
+    diffs = []
+    for key in RECIPE_KEYS:
+        if key in trained or key in given:
+            diffs += _differences(trained.get(key), given.get(key), key)
+    if diffs:
+        shown = "; ".join(f"{d}: trained {_lookup(trained, d)!r}, given {_lookup(given, d)!r}" for d in diffs[:5])
+        run = Path(checkpoint).resolve().parent.parent / "config.yaml"
+        raise ConfigError(
+            f"{checkpoint}: the data settings differ from the ones the model was trained with ({shown}"
+            f"{'; ...' if len(diffs) > 5 else ''}). Pass the training run's data settings "
+            f"(data=... and its overrides, as in {run})"
+        )
+
+
+def _lookup(d, path: str):
+    node = d
+    for part in path.replace("[", ".[").split("."):
+        if node is None:
+            return None
+        if part.startswith("["):
+            node = node[int(part[1:-1])] if isinstance(node, list) else None
+        else:
+            node = node.get(part) if isinstance(node, dict) else None
+    if isinstance(node, list) and len(node) > 4:
+        return f"[{len(node)} values]"
+    return node
