@@ -108,6 +108,63 @@ def read_phn(path: str | Path) -> list[Phone]:
     return phones
 
 
+@dataclass(frozen=True)
+class Word:
+    """One ``.WRD`` row: start and end sample, and the word (segments may overlap)."""
+
+    start: int
+    end: int
+    word: str
+
+
+def _sample_span(fields: list[str], where: str, row: str) -> tuple[int, int]:
+    try:
+        start, end = int(fields[0]), int(fields[1])
+    except ValueError:
+        raise DataFormatError(f"{where}: start and end must be sample numbers, got {row.strip()!r}") from None
+    if not 0 <= start <= end:
+        raise DataFormatError(f"{where}: segment {start}..{end} is not 0 <= start <= end")
+    return start, end
+
+
+def read_wrd(path: str | Path) -> list[Word]:
+    """The rows of a ``.WRD`` file (``start end word``).
+
+    Raises:
+        DataFormatError: naming ``file:line``, for a row that is not ``start end word``.
+    """
+    path = Path(path)
+    words: list[Word] = []
+    for n, row in enumerate(path.read_bytes().decode("utf-8", errors="replace").splitlines(), start=1):
+        fields = row.split()
+        if not fields:
+            continue
+        where = f"{path}:{n}"
+        if len(fields) != 3:
+            raise DataFormatError(f"{where}: expected 'start end word', got {len(fields)} field(s): {row.strip()!r}")
+        words.append(Word(*_sample_span(fields, where, row), fields[2]))
+    return words
+
+
+def read_txt(path: str | Path) -> tuple[int, int, str]:
+    """The ``start end Full sentence text.`` line of a ``.TXT`` file.
+
+    Real copies end one sample past the audio; the span is returned as written.
+
+    Raises:
+        DataFormatError: naming the file, when it holds no such line.
+    """
+    path = Path(path)
+    rows = [r for r in path.read_bytes().decode("utf-8", errors="replace").splitlines() if r.strip()]
+    if len(rows) != 1:
+        raise DataFormatError(f"{path}: expected one 'start end sentence' line, got {len(rows)}")
+    fields = rows[0].split(maxsplit=2)
+    if len(fields) != 3:
+        raise DataFormatError(f"{path}:1: expected 'start end sentence', got {rows[0].strip()!r}")
+    start, end = _sample_span(fields, f"{path}:1", rows[0])
+    return start, end, fields[2].strip()
+
+
 @dataclass
 class Utterance:
     """One TIMIT utterance's files, found case-insensitively."""
