@@ -21,6 +21,7 @@ from seqlab.text import Alphabet
 log = logging.getLogger(__name__)
 
 STAGES = ("train", "val", "test")
+SHORT_NAMED = 5  # samples too short for CTC named one by one before the rest are only counted
 
 
 class CTCModule(L.LightningModule):
@@ -68,6 +69,8 @@ class CTCModule(L.LightningModule):
         self.max_nonfinite = max_nonfinite
         self.nonfinite_batches = 0
         self._reported: set[str] = set()
+        self._short_named = 0  # distinct samples found too short so far
+        self._short_unnamed = 0  # of those, not named yet in a summary
 
     def forward(self, inputs: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Inputs (B, C, H, W) or (B, T, F) -> (B, T', K) log-probabilities and (B,) lengths."""
@@ -111,21 +114,49 @@ class CTCModule(L.LightningModule):
 
     # --- guards -----------------------------------------------------------
     def _feasible(self, batch: Batch, out_lengths: torch.Tensor) -> torch.Tensor:
-        """Mask of samples whose output is long enough for CTC; warns once per sample."""
+        """Mask of samples whose output is long enough for CTC.
+
+        The first few are named in a warning each; the rest are counted and
+        summed up once per epoch, so a corpus with many short lines does not
+        flood the log.
+        """
         need = min_ctc_frames(batch.targets.cpu(), batch.target_lengths.cpu())
         ok = out_lengths.cpu() >= need
         for i in (~ok).nonzero().flatten().tolist():
             key = f"short:{batch.ids[i]}"
-            if key not in self._reported:
-                self._reported.add(key)
-                log.warning(
-                    "%s (%s): the encoder gives %d frames but its transcription of %d symbols needs "
-                    "at least %d (length + repeated symbols); it is left out of the loss. The input "
-                    "is too short (an image too narrow for its text?) or the model subsamples too much.",
-                    batch.sources[i], batch.ids[i], int(out_lengths[i]), int(batch.target_lengths[i]),
-                    int(need[i]),
-                )
+            if key in self._reported:
+                continue
+            self._reported.add(key)
+            self._short_named += 1
+            if self._short_named > SHORT_NAMED:
+                self._short_unnamed += 1
+                continue
+            log.warning(
+                "%s (%s): the encoder gives %d frames but its transcription of %d symbols needs "
+                "at least %d (length + repeated symbols); it is left out of the loss. The input "
+                "is too short (an image too narrow for its text?) or the model subsamples too much.",
+                batch.sources[i], batch.ids[i], int(out_lengths[i]), int(batch.target_lengths[i]),
+                int(need[i]),
+            )
         return ok.to(out_lengths.device)
+
+    def _summarise_short(self) -> None:
+        if self._short_unnamed:
+            log.warning(
+                "%d more samples were too short for CTC and left out of the loss (%d in all; the "
+                "first %d are named above); a smaller frame_stack or a larger image height gives "
+                "more frames", self._short_unnamed, self._short_named, SHORT_NAMED,
+            )
+            self._short_unnamed = 0
+
+    def on_train_epoch_end(self) -> None:
+        self._summarise_short()
+
+    def on_validation_epoch_end(self) -> None:
+        self._summarise_short()
+
+    def on_test_epoch_end(self) -> None:
+        self._summarise_short()
 
     def _report_skipped(self, batch: Batch) -> None:
         for msg in batch.skipped:
