@@ -55,6 +55,9 @@ from seqlab.nn.mdlstm import MDLSTM
 def _ceil_div(a: Tensor | int, b: int) -> Tensor | int:
     return -(-a // b)
 
+# cell option -> peepholes of the 2-D cell
+MDLSTM_CELLS = {"lstm": False, "peephole": True}
+
 
 class HierarchicalMDLSTMEncoder(nn.Module):
     """MDLSTM / subsampling-convolution hierarchy; see the module docstring.
@@ -70,6 +73,10 @@ class HierarchicalMDLSTMEncoder(nn.Module):
         tile: (th, tw) blocks of pixels stacked into channels first.
         dropout: on the output of every MDLSTM layer (Pham et al. use 0.5).
         peephole: MDLSTM cells with peephole weights.
+        cell: the project-wide cell option, for configs shared with the other
+            encoders: ``lstm`` (no peepholes) or ``peephole``; None leaves
+            ``peephole`` as given. The other LSTM variants and GRU are not
+            implemented for the 2-D cell.
         merge: how the four directions are combined, "concat" or "sum".
 
     Attributes:
@@ -88,8 +95,16 @@ class HierarchicalMDLSTMEncoder(nn.Module):
         dropout: float = 0.0,
         peephole: bool = False,
         merge: str = "concat",
+        cell: str | None = None,
     ) -> None:
         super().__init__()
+        if cell is not None:
+            if cell not in MDLSTM_CELLS:
+                raise ConfigError(
+                    f"the MDLSTM encoder takes cell={'|'.join(MDLSTM_CELLS)}, got {cell!r}; "
+                    "the other LSTM variants exist for the 1-D encoders (BLSTM, CRNN) only"
+                )
+            peephole = MDLSTM_CELLS[cell]
         hidden_sizes = tuple(int(n) for n in hidden_sizes)
         conv_channels = tuple(int(n) for n in conv_channels)
         pool = tuple((int(p[0]), int(p[1])) for p in pool)

@@ -98,3 +98,14 @@ def test_bad_settings_and_inputs_raise() -> None:
         enc(torch.rand(2, 1, 16, 10), torch.tensor([10]))
     with pytest.raises(ConfigError, match="every length"):
         enc(torch.rand(1, 1, 16, 10), torch.tensor([11]))
+
+
+def test_cell_option_selects_peepholes():
+    from seqlab.errors import ConfigError
+    from seqlab.nn import HierarchicalMDLSTMEncoder
+
+    with_peep = HierarchicalMDLSTMEncoder(cell="peephole")
+    without = HierarchicalMDLSTMEncoder(cell="lstm")
+    assert sum(p.numel() for p in with_peep.parameters()) > sum(p.numel() for p in without.parameters())
+    with pytest.raises(ConfigError, match="cell=lstm|peephole"):
+        HierarchicalMDLSTMEncoder(cell="gru")
