@@ -9,6 +9,20 @@ Layout (``../shared/reference/iam.md``)::
 ``|`` separates words and becomes a space; ``ok`` and ``err`` lines are both
 kept (the status is about word segmentation, not the transcription); ``#``
 lines are comments.
+
+Scoring: IAM's transcriptions tokenise punctuation and clitics as words of
+their own (``tomorrow|.``, ``It|'s``), so two word error rates are reported:
+
+* ``wer``: IAM's tokens as lines.txt writes them, each punctuation mark and
+  clitic counted as a word (``It 's late .`` is four words);
+* ``wer_joined``: punctuation and clitics re-attached to their word first
+  (``It's late.`` is two words), as a reader splits the line
+  (:func:`seqlab.metrics.join_tokens`).
+
+Published IAM WERs differ in this choice (and in case and punctuation
+handling), so say which one a comparison uses.
+
+``cer`` counts characters, the word separator (a space) included.
 """
 
 from __future__ import annotations
@@ -18,6 +32,7 @@ from pathlib import Path
 
 import torch
 
+from seqlab.data.augment import LineAugmentation
 from seqlab.data.images import LineImageTransform, image_size, open_grey
 from seqlab.data.module import CTCDataModule, Record, warn_skipped
 from seqlab.errors import ConfigError, DataFormatError, UnreadableFileError
@@ -126,13 +141,25 @@ def find_line_image(root: Path, line: IAMLine) -> Path | None:
 
 
 class ImageLoader:
-    """Picklable record -> (1, H, W) tensor loader for DataLoader workers."""
+    """Picklable record -> (1, H, W) tensor loader for DataLoader workers.
 
-    def __init__(self, transform: LineImageTransform):
+    Args:
+        transform: the deterministic preprocessing.
+        graylevels: line id -> binarisation threshold (lines.txt's ``graylevel``).
+        augmentation: random distortions after the preprocessing (training only).
+    """
+
+    def __init__(self, transform: LineImageTransform, graylevels: dict[str, int] | None = None,
+                 augmentation: LineAugmentation | None = None):
         self.transform = transform
+        self.graylevels = graylevels or {}
+        self.augmentation = augmentation
 
     def __call__(self, record: Record) -> torch.Tensor:
-        return self.transform(open_grey(record.source))
+        img = self.transform.prepare(open_grey(record.source), self.graylevels.get(record.id))
+        if self.augmentation is not None:
+            img = self.augmentation(img, invert=self.transform.invert)
+        return self.transform.to_tensor(img)
 
 
 class IAMDataModule(CTCDataModule):
@@ -144,10 +171,18 @@ class IAMDataModule(CTCDataModule):
             row); relative paths are taken from ``root``.
         height: line images are resized to this height, aspect ratio kept.
         max_width: squeeze wider lines to this width (0: no limit).
+        binarise: threshold each line at its ``graylevel`` from lines.txt
+            (pixels darker than it are ink) before resizing.
+        deslant: shear each line so its strokes are vertical, after resizing.
+        augmentation: random distortions of the training lines (None: none);
+            validation and test lines are never distorted.
         **kwargs: batching and alphabet options of :class:`CTCDataModule`.
+
+    Metrics: ``cer``, ``wer`` (IAM's tokens) and ``wer_joined`` (punctuation
+    re-attached); see the module docstring.
     """
 
-    metrics = ("cer", "wer")
+    metrics = ("cer", "wer", "wer_joined")
     unit = "char"
 
     def __init__(
@@ -158,13 +193,18 @@ class IAMDataModule(CTCDataModule):
         test_list: str = "testset.txt",
         height: int = 48,
         max_width: int = 0,
+        binarise: bool = False,
+        deslant: bool = False,
+        augmentation: LineAugmentation | None = None,
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
         self.root = Path(root)
         self.lists = {"train": train_list, "val": val_list, "test": test_list}
-        self.transform = LineImageTransform(height=height, max_width=max_width)
+        self.transform = LineImageTransform(height=height, max_width=max_width, binarise=binarise, deslant=deslant)
+        self.augmentation = augmentation
         self._lines: dict[str, IAMLine] | None = None
+        self._plain_loader: ImageLoader | None = None
 
     @property
     def feature_size(self) -> int:
@@ -173,8 +213,29 @@ class IAMDataModule(CTCDataModule):
     def recipe(self) -> dict:
         return {"kind": "image", "image": self.transform.to_dict(), "metrics": list(self.metrics)}
 
+    def graylevels(self) -> dict[str, int]:
+        """Line id -> lines.txt's ``graylevel``: what a binarising loader needs (empty otherwise)."""
+        if not self.transform.binarise:
+            return {}
+        return {line_id: line.graylevel for line_id, line in self._all_lines().items()}
+
+    def image_loader(self, augment: bool = False) -> ImageLoader:
+        """The picklable loader of the records' images; ``augment``: with the training distortions."""
+        if self._plain_loader is None:
+            self._plain_loader = ImageLoader(self.transform, self.graylevels())
+        if augment and self.augmentation is not None:
+            return ImageLoader(self.transform, self._plain_loader.graylevels, self.augmentation)
+        return self._plain_loader
+
     def load(self, record: Record) -> torch.Tensor:
-        return ImageLoader(self.transform)(record)
+        """A record's (1, H, W) image, never distorted."""
+        return self.image_loader()(record)
+
+    def setup(self, stage: str | None = None) -> None:
+        super().setup(stage)
+        # small loaders for the workers to unpickle (not the whole module); only training is distorted
+        for split, dataset in self.datasets.items():
+            dataset.load = self.image_loader(augment=split == "train")
 
     def _all_lines(self) -> dict[str, IAMLine]:
         if self._lines is None:

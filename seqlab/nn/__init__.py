@@ -6,12 +6,13 @@ with features (B, T, C) and an ``output_size`` attribute equal to C.
 
 from seqlab.nn.blstm import BLSTMEncoder
 from seqlab.nn.cells import PRESETS, LSTMVariant, resolve_variant
+from seqlab.nn.crnn import CRNNEncoder
 from seqlab.nn.ctc import CTCHead, ctc_loss, min_ctc_frames
 from seqlab.nn.custom_lstm import CustomLSTM
 from seqlab.nn.hierarchical_mdlstm import HierarchicalMDLSTMEncoder
 from seqlab.nn.mdlstm import MDLSTM
 
 __all__ = [
-    "BLSTMEncoder", "CTCHead", "CustomLSTM", "HierarchicalMDLSTMEncoder", "LSTMVariant", "MDLSTM", "PRESETS",
+    "BLSTMEncoder", "CRNNEncoder", "CTCHead", "CustomLSTM", "HierarchicalMDLSTMEncoder", "LSTMVariant", "MDLSTM", "PRESETS",
     "ctc_loss", "min_ctc_frames", "resolve_variant",
 ]

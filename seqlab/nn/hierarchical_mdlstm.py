@@ -78,6 +78,11 @@ class HierarchicalMDLSTMEncoder(nn.Module):
             ``peephole`` as given. The other LSTM variants and GRU are not
             implemented for the 2-D cell.
         merge: how the four directions are combined, "concat" or "sum".
+        forget_bias: initial bias of both forget gates of every MDLSTM layer.
+            A 2-D cell adds up its two predecessors' cells, so at 1.0
+            (sigmoid = 0.73 per gate) c grows along the diagonals and a small
+            network sits on CTC's all-blank plateau for many epochs; 0.0
+            (0.5 + 0.5) keeps c bounded.
 
     Attributes:
         output_size: F, features per frame.
@@ -96,6 +101,7 @@ class HierarchicalMDLSTMEncoder(nn.Module):
         peephole: bool = False,
         merge: str = "concat",
         cell: str | None = None,
+        forget_bias: float = 1.0,
     ) -> None:
         super().__init__()
         if cell is not None:
@@ -136,7 +142,7 @@ class HierarchicalMDLSTMEncoder(nn.Module):
         self.convs = nn.ModuleList()
         channels = input_channels * tile[0] * tile[1]
         for k, hidden in enumerate(hidden_sizes):
-            lstm = MDLSTM(channels, hidden, directions=4, merge=merge, peephole=peephole)
+            lstm = MDLSTM(channels, hidden, directions=4, merge=merge, peephole=peephole, forget_bias=forget_bias)
             self.lstms.append(lstm)
             if k < len(conv_channels):
                 self.convs.append(nn.Conv2d(lstm.output_size, conv_channels[k], pool[k], stride=pool[k]))

@@ -124,3 +124,105 @@ def test_jpeg_and_grey_16bit_inputs(tmp_path: Path):
     dm.setup()
     x = dm.datasets["train"][1].input
     assert x.shape[:2] == (1, 20) and x.dtype == torch.float32
+
+
+def test_err_lines_and_comment_rows_are_handled(tiny_iam: Path):
+    text = (tiny_iam / "ascii/lines.txt").read_text()
+    assert text.startswith("#") and " err " in text
+    dm = IAMDataModule(root=str(tiny_iam), height=24)
+    dm.setup()
+    ids = {r.id for r in dm.datasets["train"].records}
+    assert {"a01-000u-02", "a01-000u-05"} <= ids  # status err: the transcription is still valid
+    assert dm.metrics == ("cer", "wer", "wer_joined")
+
+
+def _set_graylevel(root: Path, line_id: str, graylevel: int) -> None:
+    p = root / "ascii/lines.txt"
+    rows = [
+        r.replace(" 154 ", f" {graylevel} ", 1) if r.startswith(line_id + " ") else r
+        for r in p.read_text().splitlines()
+    ]
+    p.write_text("\n".join(rows) + "\n")
+
+
+def test_binarisation_uses_each_lines_graylevel(tiny_iam: Path):
+    _set_graylevel(tiny_iam, "a01-000u-00", 0)  # nothing is darker than 0: no ink at all
+    _set_graylevel(tiny_iam, "a01-000u-01", 255)  # everything but pure white is ink
+    dm = IAMDataModule(root=str(tiny_iam), height=24, binarise=True)
+    dm.setup()
+    ds = dm.datasets["train"]
+    by_id = {s.id: s.input for s in (ds[i] for i in range(len(ds)))}
+    assert by_id["a01-000u-00"].max() == 0
+    assert by_id["a01-000u-01"].min() > 0.9
+    at_154 = by_id["a01-000u-03"]
+    assert 0.01 < at_154.mean() < 0.5  # ink strokes on paper
+    assert dm.recipe()["image"]["binarise"] is True
+    plain = IAMDataModule(root=str(tiny_iam), height=24)
+    plain.setup()
+    assert plain.recipe()["image"] == {"height": 24, "invert": True, "max_width": 0, "binarise": False, "deslant": False}
+
+
+def test_deslant_option_reaches_the_loader(tiny_iam: Path):
+    dm = IAMDataModule(root=str(tiny_iam), height=24, deslant=True)
+    dm.setup()
+    x = dm.datasets["val"][0].input
+    assert x.shape[:2] == (1, 24) and 0 <= x.min() and x.max() <= 1
+
+
+def test_augmentation_distorts_the_training_split_only(tiny_iam: Path):
+    from seqlab.data.augment import LineAugmentation
+
+    aug = LineAugmentation(probability=1.0, elastic=1.0, seed=1)
+    dm = IAMDataModule(root=str(tiny_iam), height=24, augmentation=aug)
+    dm.setup()
+    plain = IAMDataModule(root=str(tiny_iam), height=24)
+    plain.setup()
+    for split in ("val", "test"):
+        assert torch.equal(dm.datasets[split][0].input, plain.datasets[split][0].input)
+    a, b = dm.datasets["train"][0].input, plain.datasets["train"][0].input
+    assert a.shape[1] == b.shape[1] == 24
+    assert a.shape != b.shape or not torch.equal(a, b)
+
+
+def test_grey_jpeg_and_png_lines(tmp_path: Path):
+    from PIL import Image
+
+    root = write_iam(tmp_path, {"train": [("a01-000-00", "abc"), ("a01-000-01", "cab")],
+                                "val": [("a01-000-02", "ab")], "test": [("a01-000-03", "ba")]})
+    png = root / "lines/a01/a01-000/a01-000-01.png"
+    Image.open(png).save(png.with_suffix(".jpg"), quality=90)  # mode "L": a grey JPEG
+    reference = Image.open(png).copy()
+    png.unlink()
+    dm = IAMDataModule(root=str(root), height=20, binarise=True, deslant=True)
+    dm.setup()
+    grey_jpeg, grey_png = dm.datasets["train"][1], dm.datasets["train"][0]
+    assert grey_jpeg.source.endswith(".jpg") and grey_png.source.endswith(".png")
+    assert Image.open(grey_jpeg.source).mode == "L" and reference.mode == "L"
+    assert grey_jpeg.input.shape[:2] == grey_png.input.shape[:2] == (1, 20)
+
+
+def test_very_wide_line_loads_and_max_width_squeezes_it(tmp_path: Path):
+    from PIL import Image, ImageDraw
+
+    from seqlab.data.batch import collate
+    from seqlab.nn.crnn import CRNNEncoder
+
+    root = write_iam(tmp_path, {"train": [("a01-000-00", "abc"), ("a01-000-01", "cab")],
+                                "val": [("a01-000-02", "ab")], "test": [("a01-000-03", "ba")]})
+    wide = Image.new("L", (6000, 32), 230)
+    ImageDraw.Draw(wide).line([(5, 16), (5995, 16)], fill=20, width=3)
+    wide.save(root / "lines/a01/a01-000/a01-000-01.png")
+    dm = IAMDataModule(root=str(root), height=32, batch_size=2)
+    dm.setup()
+    records = {r.id: r for r in dm.datasets["train"].records}
+    assert records["a01-000-01"].length == 6000
+    batch = collate([dm.datasets["train"][0], dm.datasets["train"][1]])
+    assert batch.inputs.shape[-1] == 6000
+    enc = CRNNEncoder(input_height=32, channels=(2, 2), pool=((2, 2), (2, 2)), hidden_size=4, num_layers=1).eval()
+    with torch.no_grad():
+        features, lengths = enc(batch.inputs, batch.input_lengths)
+    assert features.shape[1] == 1500 and int(lengths.max()) == 1500
+
+    squeezed = IAMDataModule(root=str(root), height=32, max_width=2000)
+    squeezed.setup()
+    assert squeezed.datasets["train"][1].input.shape == (1, 32, 2000)

@@ -109,3 +109,12 @@ def test_cell_option_selects_peepholes():
     assert sum(p.numel() for p in with_peep.parameters()) > sum(p.numel() for p in without.parameters())
     with pytest.raises(ConfigError, match="cell=lstm|peephole"):
         HierarchicalMDLSTMEncoder(cell="gru")
+
+
+def test_forget_bias_reaches_every_layer():
+    from seqlab.nn import MDLSTM, HierarchicalMDLSTMEncoder
+
+    enc = HierarchicalMDLSTMEncoder(forget_bias=0.0)
+    layers = [m for m in enc.modules() if isinstance(m, MDLSTM)]
+    ref = [m for m in HierarchicalMDLSTMEncoder(forget_bias=1.0).modules() if isinstance(m, MDLSTM)]
+    assert layers and all(not torch.equal(a.bias, b.bias) for a, b in zip(layers, ref))
