@@ -75,6 +75,25 @@ class Phone:
     label: str
 
 
+def _sample_span(fields: list[str], where: str, row: str) -> tuple[int, int]:
+    try:
+        start, end = int(fields[0]), int(fields[1])
+    except ValueError:
+        raise DataFormatError(f"{where}: start and end must be sample numbers, got {row.strip()!r}") from None
+    if not 0 <= start <= end:
+        raise DataFormatError(f"{where}: segment {start}..{end} is not 0 <= start <= end")
+    return start, end
+
+
+def _rows(path: str | Path):
+    """(``file:line``, fields, row) of every non-blank row of a TIMIT label file."""
+    path = Path(path)
+    for n, row in enumerate(path.read_bytes().decode("utf-8", errors="replace").splitlines(), start=1):
+        fields = row.split()
+        if fields:
+            yield f"{path}:{n}", fields, row
+
+
 def read_phn(path: str | Path) -> list[Phone]:
     """The rows of a ``.PHN`` file.
 
@@ -82,22 +101,11 @@ def read_phn(path: str | Path) -> list[Phone]:
         DataFormatError: ``SI1027.PHN:7: unknown phone 'xx' ...``, or a row
             that is not ``start end phone`` with ``0 <= start <= end``.
     """
-    path = Path(path)
     phones: list[Phone] = []
-    text = path.read_bytes().decode("utf-8", errors="replace")
-    for n, row in enumerate(text.splitlines(), start=1):
-        fields = row.split()
-        if not fields:
-            continue
-        where = f"{path}:{n}"
+    for where, fields, row in _rows(path):
         if len(fields) != 3:
             raise DataFormatError(f"{where}: expected 'start end phone', got {len(fields)} field(s): {row.strip()!r}")
-        try:
-            start, end = int(fields[0]), int(fields[1])
-        except ValueError:
-            raise DataFormatError(f"{where}: start and end must be sample numbers, got {row.strip()!r}") from None
-        if not 0 <= start <= end:
-            raise DataFormatError(f"{where}: segment {start}..{end} is not 0 <= start <= end")
+        start, end = _sample_span(fields, where, row)
         label = fields[2].lower()
         if label not in _PHONES:
             raise DataFormatError(
@@ -117,29 +125,14 @@ class Word:
     word: str
 
 
-def _sample_span(fields: list[str], where: str, row: str) -> tuple[int, int]:
-    try:
-        start, end = int(fields[0]), int(fields[1])
-    except ValueError:
-        raise DataFormatError(f"{where}: start and end must be sample numbers, got {row.strip()!r}") from None
-    if not 0 <= start <= end:
-        raise DataFormatError(f"{where}: segment {start}..{end} is not 0 <= start <= end")
-    return start, end
-
-
 def read_wrd(path: str | Path) -> list[Word]:
     """The rows of a ``.WRD`` file (``start end word``).
 
     Raises:
         DataFormatError: naming ``file:line``, for a row that is not ``start end word``.
     """
-    path = Path(path)
     words: list[Word] = []
-    for n, row in enumerate(path.read_bytes().decode("utf-8", errors="replace").splitlines(), start=1):
-        fields = row.split()
-        if not fields:
-            continue
-        where = f"{path}:{n}"
+    for where, fields, row in _rows(path):
         if len(fields) != 3:
             raise DataFormatError(f"{where}: expected 'start end word', got {len(fields)} field(s): {row.strip()!r}")
         words.append(Word(*_sample_span(fields, where, row), fields[2]))
