@@ -59,16 +59,26 @@ class BucketBatchSampler(torch.utils.data.Sampler[list[int]]):
         self.drop_last = drop_last
         self.seed = seed
         self.epoch = 0
-        self.pending_skip = 0
+        self._skip: tuple[int, int] | None = None  # (epoch, batches) to leave out on resume
         self._replicas = num_replicas
         self._rank = rank
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
 
-    def skip_next(self, n: int) -> None:
-        """Leave out the first ``n`` batches of the next iteration (resuming mid-epoch)."""
-        self.pending_skip = n
+    def skip_next(self, n: int, epoch: int) -> None:
+        """Leave out the first ``n`` batches of ``epoch`` (resuming mid-epoch).
+
+        The skip applies only if the next iteration is of that same epoch: a
+        run resumed from an end-of-epoch checkpoint goes on with the next epoch,
+        whole.
+        """
+        self._skip = (epoch, n)
+
+    @property
+    def pending_skip(self) -> int:
+        """Batches the next iteration will leave out."""
+        return self._skip[1] if self._skip is not None and self._skip[0] == self.epoch else 0
 
     def _shard(self) -> tuple[int, int]:
         world, rank = _world()
@@ -99,7 +109,7 @@ class BucketBatchSampler(torch.utils.data.Sampler[list[int]]):
 
     def __iter__(self) -> Iterator[list[int]]:
         batches = self._all_batches()
-        skip, self.pending_skip = self.pending_skip, 0
+        skip, self._skip = self.pending_skip, None
         replicas, rank = self._shard()
         if replicas > 1:
             if self.shuffle:

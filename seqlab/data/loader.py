@@ -34,4 +34,4 @@ class ResumableDataLoader(DataLoader):
 
     def load_state_dict(self, state: dict[str, int]) -> None:
         self.batch_sampler.set_epoch(int(state["epoch"]))
-        self.batch_sampler.skip_next(int(state["batches"]))
+        self.batch_sampler.skip_next(int(state["batches"]), epoch=int(state["epoch"]))

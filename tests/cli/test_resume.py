@@ -27,6 +27,38 @@ def read_trace(path: Path) -> list[tuple[int, int, list[str]]]:
     return rows
 
 
+def train_command(root: Path, run_dir: Path, trace: Path, epochs: int, every: int) -> list[str]:
+    return [
+        sys.executable, str(ROOT / "scripts" / "train.py"), "data=iam", f"data.root={root}",
+        "data.height=16", "data.batch_size=4", "data.num_workers=0", "model.encoder.hidden_size=48",
+        "model.encoder.num_layers=2", f"trainer.max_epochs={epochs}", "trainer.max_time=null",
+        "trainer.enable_progress_bar=false", f"callbacks.step_checkpoint.every_n_train_steps={every}",
+        "+callbacks.trace._target_=tests.lit.trace.BatchTrace", f"+callbacks.trace.path={trace}",
+        f"hydra.run.dir={run_dir}", "resume=auto",
+    ]
+
+
+@pytest.mark.slow
+def test_resume_from_an_end_of_epoch_checkpoint(tmp_path: Path):
+    """last.ckpt written at an epoch's end: the resumed run starts the next epoch whole."""
+    train = [(f"a01-000-{i:02d}", WORDS[i % len(WORDS)]) for i in range(40)]
+    root = write_iam(tmp_path / "iam", {"train": train, "val": [("b01-000-00", "abc")],
+                                        "test": [("c01-000-00", "cab")]}, height=16)
+    run_dir = tmp_path / "run"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    for epochs, trace in ((1, tmp_path / "first.txt"), (3, tmp_path / "second.txt")):
+        done = subprocess.run(train_command(root, run_dir, trace, epochs, 4), cwd=tmp_path, env=env,
+                              capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stderr[-3000:]
+        if epochs == 1:
+            assert read_checkpoint(run_dir / "checkpoints" / "last.ckpt")["global_step"] == 10
+    after = read_trace(tmp_path / "second.txt")
+    assert [r[0] for r in after] == list(range(10, 30))
+    assert json.loads((run_dir / "metrics.json").read_text())["global_step"] == 30
+    for epoch in (1, 2):
+        assert sorted(i for _, e, ids in after if e == epoch for i in ids) == sorted(i for i, _ in train)
+
+
 @pytest.mark.slow
 def test_sigkill_mid_epoch_then_resume(tmp_path: Path):
     train = [(f"a01-000-{i:02d}", WORDS[i % len(WORDS)]) for i in range(40)]
@@ -36,33 +68,31 @@ def test_sigkill_mid_epoch_then_resume(tmp_path: Path):
     per_epoch, epochs, every = 10, 3, 4  # 40 lines / batch 4
 
     def command(trace: Path) -> list[str]:
-        return [
-            sys.executable, str(ROOT / "scripts" / "train.py"), "data=iam", f"data.root={root}",
-            "data.height=16", "data.batch_size=4", "data.num_workers=0", "model.encoder.hidden_size=8",
-            "model.encoder.num_layers=1", f"trainer.max_epochs={epochs}", "trainer.max_time=null",
-            "trainer.enable_progress_bar=false", f"callbacks.step_checkpoint.every_n_train_steps={every}",
-            f"+callbacks.trace._target_=tests.lit.trace.BatchTrace", f"+callbacks.trace.path={trace}",
-            f"hydra.run.dir={run_dir}", "resume=auto",
-        ]
+        return train_command(root, run_dir, trace, epochs, every)
 
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
     first = tmp_path / "first.txt"
     proc = subprocess.Popen(command(first), cwd=tmp_path, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 300
-    # kill once training is past the step checkpoint of the second epoch (step 12) and mid-epoch
+    # kill once training is past the step checkpoint of the second epoch (step 12) and well
+    # inside that epoch: SIGSTOP at once, check where it stopped, then SIGKILL
     while time.monotonic() < deadline:
-        if first.exists() and len(first.read_text().splitlines()) >= 15:
+        if first.exists() and len(first.read_text().splitlines()) >= 14:
+            proc.send_signal(signal.SIGSTOP)
             break
         if proc.poll() is not None:
             pytest.fail("training ended before it could be killed")
-        time.sleep(0.05)
+        time.sleep(0.002)
+    stopped_at = len(first.read_text().splitlines())
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert not (run_dir / "metrics.json").exists()
     last = run_dir / "checkpoints" / "last.ckpt"
     resumed_from = read_checkpoint(last)["global_step"]
     assert 0 < resumed_from < per_epoch * epochs
+    if not 13 <= stopped_at <= 19:
+        pytest.skip(f"the run was stopped at step {stopped_at}, outside the mid-epoch window this test checks")
 
     second = tmp_path / "second.txt"
     done = subprocess.run(command(second), cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)

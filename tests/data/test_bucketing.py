@@ -39,3 +39,45 @@ def test_ddp_shards_are_distinct(shuffle):
         assert len(shards[0]) == len(shards[1]) == len(BucketBatchSampler(lengths, 4, num_replicas=2, rank=0))
     else:
         assert seen[0] | seen[1] == set(range(50))
+
+
+def test_resume_skips_only_within_the_saved_epoch():
+    from torch.utils.data import Dataset
+
+    from seqlab.data.loader import ResumableDataLoader
+
+    class Ids(Dataset):
+        def __len__(self):
+            return 20
+
+        def __getitem__(self, i):
+            return i
+
+    def loader():
+        return ResumableDataLoader(Ids(), batch_sampler=BucketBatchSampler(list(range(20)), 4, seed=5),
+                                   collate_fn=list)
+
+    ref = loader()
+    ref.batch_sampler.set_epoch(1)
+    epoch1 = list(ref)
+    ref.batch_sampler.set_epoch(2)
+    epoch2 = list(ref)
+
+    # killed after 2 batches of epoch 1: the resumed epoch yields the other 3, then epoch 2 whole
+    it = loader()
+    it.batch_sampler.set_epoch(1)
+    taken = iter(it)
+    next(taken), next(taken)
+    state = it.state_dict()
+    assert state == {"epoch": 1, "batches": 2}
+    resumed = loader()
+    resumed.load_state_dict(state)
+    resumed.batch_sampler.set_epoch(1)  # what Lightning does at the start of the epoch
+    assert list(resumed) == epoch1[2:]
+    assert resumed.state_dict() == {"epoch": 1, "batches": 5}
+
+    # checkpoint written at the end of epoch 1 (all 5 batches taken): Lightning goes on with epoch 2
+    resumed = loader()
+    resumed.load_state_dict({"epoch": 1, "batches": 5})
+    resumed.batch_sampler.set_epoch(2)
+    assert list(resumed) == epoch2
