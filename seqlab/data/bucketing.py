@@ -66,6 +66,13 @@ class BucketBatchSampler(torch.utils.data.Sampler[list[int]]):
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
 
+    @property
+    def sampler(self) -> BucketBatchSampler:
+        """Itself: Lightning calls ``set_epoch`` on ``dataloader.batch_sampler.sampler``
+        at the start of every epoch (and with the restored epoch on resume), never
+        on the batch sampler, so without this every epoch would repeat epoch 0's order."""
+        return self
+
     def skip_next(self, n: int, epoch: int) -> None:
         """Leave out the first ``n`` batches of ``epoch`` (resuming mid-epoch).
 

@@ -57,6 +57,9 @@ def test_resume_from_an_end_of_epoch_checkpoint(tmp_path: Path):
     assert json.loads((run_dir / "metrics.json").read_text())["global_step"] == 30
     for epoch in (1, 2):
         assert sorted(i for _, e, ids in after if e == epoch for i in ids) == sorted(i for i, _ in train)
+    # every epoch is shuffled anew (Lightning sets the sampler's epoch)
+    orders = [[ids for _, e, ids in read_trace(tmp_path / "first.txt") + after if e == epoch] for epoch in (0, 1, 2)]
+    assert orders[0] != orders[1] != orders[2]
 
 
 @pytest.mark.slow
@@ -115,3 +118,29 @@ def test_sigkill_mid_epoch_then_resume(tmp_path: Path):
     for epoch in range(epochs):
         ids = [i for _, e, batch in before + after if e == epoch for i in batch]
         assert sorted(ids) == sorted(i for i, _ in train)
+
+
+@pytest.mark.slow
+def test_sigkill_at_an_epoch_boundary_then_resume(tmp_path: Path):
+    """Killed just after an epoch's last batch, around its end-of-epoch checkpoint."""
+    train = [(f"a01-000-{i:02d}", WORDS[i % len(WORDS)]) for i in range(40)]
+    root = write_iam(tmp_path / "iam", {"train": train, "val": [("b01-000-00", "abc")],
+                                        "test": [("c01-000-00", "cab")]}, height=16)
+    run_dir, first = tmp_path / "run", tmp_path / "first.txt"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen(train_command(root, run_dir, first, 3, 4), cwd=tmp_path, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while not (first.exists() and len(first.read_text().splitlines()) >= 20):  # the last batch of epoch 1
+        if proc.poll() is not None or time.monotonic() > deadline:
+            pytest.fail("training ended before it could be killed")
+        time.sleep(0.001)
+    time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    done = subprocess.run(train_command(root, run_dir, tmp_path / "second.txt", 3, 4), cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert json.loads((run_dir / "metrics.json").read_text())["global_step"] == 30
+    after = read_trace(tmp_path / "second.txt")
+    assert sorted(i for _, e, ids in after if e == 2 for i in ids) == sorted(i for i, _ in train)
