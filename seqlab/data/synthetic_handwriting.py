@@ -23,13 +23,11 @@ tokenised form (``It|'s|late|.``); see :func:`iam_tokenise`.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import multiprocessing
 import os
 import re
-import shutil
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -39,6 +37,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
+from seqlab.data.corpus_folder import build_atomically, is_complete
 from seqlab.data.english import SentenceGenerator
 from seqlab.errors import ConfigError, DataFormatError
 
@@ -380,32 +379,6 @@ def _assign_ids(split_sizes: dict[str, int], rng: np.random.Generator) -> list[t
     return out
 
 
-def _check_existing(out_dir: Path, params: dict[str, object]) -> bool:
-    """True if ``out_dir`` holds a complete corpus made with ``params``; False if absent."""
-    if not out_dir.exists():
-        return False
-    marker = out_dir / ".complete"
-    if not marker.is_file():
-        if out_dir.is_dir() and not any(out_dir.iterdir()):
-            out_dir.rmdir()  # an empty folder made beforehand is fine to fill
-            return False
-        raise ConfigError(
-            f"{out_dir} exists but is not a complete synthetic corpus (no .complete marker): "
-            f"delete it or choose another output folder"
-        )
-    try:
-        stored = json.loads(marker.read_text())["params"]
-    except (ValueError, KeyError) as err:
-        raise ConfigError(f"{marker}: unreadable marker ({err}): delete {out_dir} to regenerate") from err
-    if stored != params:
-        changed = sorted(k for k in params.keys() | stored.keys() if params.get(k) != stored.get(k))
-        raise ConfigError(
-            f"{out_dir} holds a corpus generated with other parameters ({', '.join(changed)} differ): "
-            f"delete it or choose another output folder"
-        )
-    return True
-
-
 def _validate(num_train: int, num_val: int, num_test: int, height: int, workers: int) -> None:
     if num_train < 1 or num_val < 0 or num_test < 0:
         raise ConfigError(f"need num_train >= 1 and num_val, num_test >= 0, got {num_train}, {num_val}, {num_test}")
@@ -511,7 +484,7 @@ def generate_handwriting_corpus(
         "max_chars": max_chars,
         "fonts": font_list,
     }
-    if _check_existing(out_dir, params):
+    if is_complete(out_dir, params):
         log.info("%s is already complete, not regenerating", out_dir)
         return out_dir
 
@@ -522,9 +495,7 @@ def generate_handwriting_corpus(
     by_split = {s: {t for (split, _, _), t in zip(ids, texts) if split == s} for s in split_sizes}
     assert not by_split["train"] & (by_split["val"] | by_split["test"]), "a held-out text is in training"
 
-    tmp = out_dir.with_name(out_dir.name + f".tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)  # left by an earlier, interrupted run with our pid
-    try:
+    def build(tmp: Path) -> dict:
         jobs = []
         for index, (_, line_id, _) in enumerate(ids):
             form = line_id.rsplit("-", 1)[0]
@@ -535,18 +506,9 @@ def generate_handwriting_corpus(
         metas = _render_all(jobs, render, workers)
         _write_text_files(tmp, ids, texts, metas, seed)
         # No timings in the marker: the whole corpus, marker included, is reproducible.
-        info = {"lines": len(texts), "forms": len({i.rsplit("-", 1)[0] for _, i, _ in ids})}
-        (tmp / ".complete").write_text(json.dumps({"params": params, "info": info}, indent=1) + "\n")
-        try:
-            os.replace(tmp, out_dir)
-        except OSError:
-            # Another process finished the same corpus first: keep theirs if it is complete.
-            if not _check_existing(out_dir, params):
-                raise
-            shutil.rmtree(tmp, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        return {"lines": len(texts), "forms": len({i.rsplit("-", 1)[0] for _, i, _ in ids})}
+
+    build_atomically(out_dir, params, build)
     elapsed = time.perf_counter() - start
     log.info("wrote %d lines to %s in %.1f s (%.0f lines/s)", len(texts), out_dir, elapsed, len(texts) / elapsed)
     return out_dir

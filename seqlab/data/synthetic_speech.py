@@ -36,11 +36,9 @@ settings whatever the number of workers.
 
 from __future__ import annotations
 
-import json
 import logging
 import multiprocessing
 import os
-import shutil
 import string
 import time
 from collections.abc import Sequence
@@ -49,6 +47,7 @@ from pathlib import Path
 
 import numpy as np
 
+from seqlab.data.corpus_folder import build_atomically, is_complete
 from seqlab.data.english import SentenceGenerator
 from seqlab.data.espeak import espeak, installed_variants
 from seqlab.data.espeak_phones import timit_segments, word_segments
@@ -239,28 +238,6 @@ def synthesize_utterance(index: int, speaker: Speaker, name: str, text: str, *, 
     return n / SAMPLE_RATE
 
 
-def _check_existing(out_dir: Path, params: dict) -> bool:
-    """True if ``out_dir`` is a complete corpus made with ``params``; False if absent."""
-    if not out_dir.exists():
-        return False
-    marker = out_dir / ".complete"
-    if not marker.is_file():
-        if out_dir.is_dir() and not any(out_dir.iterdir()):
-            out_dir.rmdir()
-            return False
-        raise ConfigError(f"{out_dir} exists but is not a complete synthetic corpus (no .complete marker): "
-                          "delete it or choose another output folder")
-    try:
-        stored = json.loads(marker.read_text())["params"]
-    except (ValueError, KeyError) as err:
-        raise ConfigError(f"{marker}: unreadable marker ({err}): delete {out_dir} to regenerate") from err
-    if stored != params:
-        changed = sorted(k for k in params.keys() | stored.keys() if params.get(k) != stored.get(k))
-        raise ConfigError(f"{out_dir} holds a corpus generated with other parameters ({', '.join(changed)} "
-                          "differ): delete it or choose another output folder")
-    return True
-
-
 def speech_params(num_train_speakers: int, num_dev_speakers: int, num_test_speakers: int,
                   utterances_per_speaker: int, seed: int) -> dict:
     """The generation parameters that identify a corpus (installed variants included)."""
@@ -301,30 +278,21 @@ def generate_speech_corpus(
         raise ConfigError(f"workers must be at least 1, got {workers}")
     out_dir = Path(out_dir)
     params = speech_params(num_train_speakers, num_dev_speakers, num_test_speakers, utterances_per_speaker, seed)
-    if _check_existing(out_dir, params):
+    if is_complete(out_dir, params):
         log.info("%s is already complete, not regenerating", out_dir)
         return out_dir
     start = time.perf_counter()
     speakers = plan_speakers(num_train_speakers, num_dev_speakers, num_test_speakers, seed, params["variants"])
     jobs = [(i, *job) for i, job in enumerate(plan_utterances(speakers, utterances_per_speaker, seed))]
-    tmp = out_dir.with_name(out_dir.name + f".tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    try:
-        tmp.mkdir(parents=True)
-        work = _synthesize_all(jobs, seed, str(tmp), workers)
+    work: list[float] = []
+
+    def build(tmp: Path) -> dict:
+        work.extend(_synthesize_all(jobs, seed, str(tmp), workers))
         rows = [f"{s.id} {s.sex} DR{s.region} {s.use} {s.voice} {s.rate} {s.pitch} {s.pitch_range}\n" for s in speakers]
         (tmp / "speakers.txt").write_text("; id sex region use voice rate pitch range\n" + "".join(rows))
-        info = {"speakers": len(speakers), "utterances": len(jobs), "seconds": round(sum(work), 1)}
-        (tmp / ".complete").write_text(json.dumps({"params": params, "info": info}, indent=1) + "\n")
-        try:
-            os.replace(tmp, out_dir)
-        except OSError:
-            if not _check_existing(out_dir, params):  # another process finished it first
-                raise
-            shutil.rmtree(tmp, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        return {"speakers": len(speakers), "utterances": len(jobs), "seconds": round(sum(work), 1)}
+
+    build_atomically(out_dir, params, build)
     log.info("wrote %d utterances (%.0f s of audio) to %s in %.1f s", len(jobs), sum(work), out_dir,
              time.perf_counter() - start)
     return out_dir
