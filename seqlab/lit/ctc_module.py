@@ -20,7 +20,6 @@ from seqlab.text import Alphabet
 
 log = logging.getLogger(__name__)
 
-STAGES = ("train", "val", "test")
 SHORT_NAMED = 5  # samples too short for CTC named one by one before the rest are only counted
 
 

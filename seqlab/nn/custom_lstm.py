@@ -203,7 +203,7 @@ def _backward_loop(
     d_, dz_, di_ = _per_step(scratch), _per_step(scratch, 0, H), _per_step(scratch, si, H)
     df_, do_, dif_ = _per_step(scratch, sf, H), _per_step(scratch, so, H), _per_step(scratch, 1, H, n_if)
     dgates_ = _per_step(scratch, 1, H, len(v.slots) - 1)
-    a_, z_, i_, f_, o_ = _per_step(A), _per_step(A, 0, H), _per_step(A, si, H), _per_step(A, sf, H), _per_step(A, so, H)
+    z_, i_, f_, o_ = _per_step(A, 0, H), _per_step(A, si, H), _per_step(A, sf, H), _per_step(A, so, H)
     if_, dy_, c_, y_, dP_ = _per_step(A, 1, H, n_if), list(dY.unbind(0)), _per_step(C), _per_step(Y), _per_step(dP)
     carry: Tensor | None = None  # dL/dc_t arriving from step t+1 (V4 and the V2-V3 peepholes)
     for t in range(T - 1, -1, -1):
