@@ -47,6 +47,12 @@ def resume_checkpoint(resume: str | None, run_dir: Path) -> str | None:
 
 def build(cfg: DictConfig):
     """Data module (set up, with its alphabet), model and trainer from the config."""
+    missing = sorted(OmegaConf.missing_keys(cfg) - {"model.encoder.input_size"})
+    if missing:
+        raise ConfigError(
+            f"set {', '.join(missing)} on the command line, e.g. "
+            f"python scripts/train.py {' '.join(f'{k}=...' for k in missing)}"
+        )
     datamodule = instantiate(cfg.data)
     datamodule.prepare_data()
     datamodule.setup("fit")
