@@ -70,3 +70,18 @@ def tiny_iam(tmp_path: Path) -> Path:
 def _torch_threads():
     torch.manual_seed(0)
     yield
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache(tmp_path_factory):
+    """Corpora, features and prepared images of the test session go to a temporary
+    folder (``SEQLAB_CACHE``, which the configs read), never to the user's cache."""
+    import os
+
+    old = os.environ.get("SEQLAB_CACHE")
+    os.environ["SEQLAB_CACHE"] = str(tmp_path_factory.mktemp("seqlab-cache"))
+    yield
+    if old is None:
+        os.environ.pop("SEQLAB_CACHE", None)
+    else:
+        os.environ["SEQLAB_CACHE"] = old

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -37,6 +36,7 @@ from torch import nn
 from torchaudio.transforms import FrequencyMasking, TimeMasking
 
 from seqlab.data.audio import SAMPLE_RATE, read_audio
+from seqlab.data.disk_cache import entry_path, file_key, read_npy, write_npy_atomic
 from seqlab.errors import ConfigError, UnreadableFileError
 
 # libsndfile gives full scale 1.0; Kaldi's filterbank expects 16-bit sample
@@ -165,8 +165,7 @@ class FeatureCache:
     def path_for(self, audio: str | Path) -> Path | None:
         if self.folder is None:
             return None
-        digest = file_key(audio)
-        return self.folder / digest[:2] / f"{digest}.npy"
+        return entry_path(self.folder, file_key(audio))
 
     def static(self, audio: str | Path) -> torch.Tensor:
         """(T, S) float32 static features of an audio file, from the cache when there.
@@ -175,11 +174,9 @@ class FeatureCache:
             UnreadableFileError: naming the file, when it cannot be decoded or is too short.
         """
         cached = self.path_for(audio)
-        if cached is not None and cached.is_file():
-            try:
-                return torch.from_numpy(np.load(cached).astype(np.float32))
-            except (OSError, ValueError, EOFError):
-                pass  # a damaged cache entry is recomputed and replaced below
+        stored = read_npy(cached) if cached is not None else None
+        if stored is not None:
+            return torch.from_numpy(stored.astype(np.float32))
         wave = read_audio(audio, self.features.sample_rate)  # its errors name the file
         try:
             static = self.features.static(wave)
@@ -191,29 +188,6 @@ class FeatureCache:
             # what every later read returns: the first epoch then sees the same values
             static = torch.from_numpy(stored.astype(np.float32))
         return static
-
-
-def file_key(path: str | Path) -> str:
-    """Hash of an audio file's identity: absolute path, size and mtime (ns).
-
-    Raises:
-        UnreadableFileError: when the file is missing.
-    """
-    p = Path(path).resolve()
-    try:
-        st = p.stat()
-    except OSError as e:
-        raise UnreadableFileError(f"{path}: {e.strerror or e}") from None
-    return hashlib.sha1(f"{p}\0{st.st_size}\0{st.st_mtime_ns}".encode()).hexdigest()
-
-
-def write_npy_atomic(path: Path, array: np.ndarray) -> None:
-    """``np.save`` through a temporary file in the same folder and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "wb") as f:
-        np.save(f, array)
-    os.replace(tmp, path)
 
 
 @dataclass

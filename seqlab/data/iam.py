@@ -33,7 +33,8 @@ from pathlib import Path
 import torch
 
 from seqlab.data.augment import LineAugmentation
-from seqlab.data.images import LineImageTransform, image_size, open_grey
+from seqlab.data.image_cache import ImageCache
+from seqlab.data.images import LineImageTransform, image_size
 from seqlab.data.module import CTCDataModule, Record, warn_skipped
 from seqlab.errors import ConfigError, DataFormatError, UnreadableFileError
 
@@ -144,19 +145,20 @@ class ImageLoader:
     """Picklable record -> (1, H, W) tensor loader for DataLoader workers.
 
     Args:
-        transform: the deterministic preprocessing.
+        cache: the deterministic preprocessing, and where its output is kept.
         graylevels: line id -> binarisation threshold (lines.txt's ``graylevel``).
         augmentation: random distortions after the preprocessing (training only).
     """
 
-    def __init__(self, transform: LineImageTransform, graylevels: dict[str, int] | None = None,
+    def __init__(self, cache: ImageCache, graylevels: dict[str, int] | None = None,
                  augmentation: LineAugmentation | None = None):
-        self.transform = transform
+        self.cache = cache
+        self.transform = cache.transform
         self.graylevels = graylevels or {}
         self.augmentation = augmentation
 
     def __call__(self, record: Record) -> torch.Tensor:
-        img = self.transform.prepare(open_grey(record.source), self.graylevels.get(record.id))
+        img = self.cache.prepared(record.source, self.graylevels.get(record.id))
         if self.augmentation is not None:
             img = self.augmentation(img, invert=self.transform.invert)
         return self.transform.to_tensor(img)
@@ -176,6 +178,9 @@ class IAMDataModule(CTCDataModule):
         deslant: shear each line so its strokes are vertical, after resizing.
         augmentation: random distortions of the training lines (None: none);
             validation and test lines are never distorted.
+        cache_dir: keep the prepared (decoded, binarised, resized, deslanted)
+            images in ``cache_dir/images/`` after their first read
+            (:mod:`seqlab.data.image_cache`); None: prepare them every epoch.
         **kwargs: batching and alphabet options of :class:`CTCDataModule`.
 
     Metrics: ``cer``, ``wer`` (IAM's tokens) and ``wer_joined`` (punctuation
@@ -196,12 +201,14 @@ class IAMDataModule(CTCDataModule):
         binarise: bool = False,
         deslant: bool = False,
         augmentation: LineAugmentation | None = None,
+        cache_dir: str | None = None,
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
         self.root = Path(root)
         self.lists = {"train": train_list, "val": val_list, "test": test_list}
         self.transform = LineImageTransform(height=height, max_width=max_width, binarise=binarise, deslant=deslant)
+        self.image_cache = ImageCache(self.transform, cache_dir)
         self.augmentation = augmentation
         self._lines: dict[str, IAMLine] | None = None
         self._plain_loader: ImageLoader | None = None
@@ -222,9 +229,9 @@ class IAMDataModule(CTCDataModule):
     def image_loader(self, augment: bool = False) -> ImageLoader:
         """The picklable loader of the records' images; ``augment``: with the training distortions."""
         if self._plain_loader is None:
-            self._plain_loader = ImageLoader(self.transform, self.graylevels())
+            self._plain_loader = ImageLoader(self.image_cache, self.graylevels())
         if augment and self.augmentation is not None:
-            return ImageLoader(self.transform, self._plain_loader.graylevels, self.augmentation)
+            return ImageLoader(self.image_cache, self._plain_loader.graylevels, self.augmentation)
         return self._plain_loader
 
     def load(self, record: Record) -> torch.Tensor:

@@ -23,7 +23,8 @@ from torch.utils.data import DataLoader, Dataset
 
 from seqlab.data.audio import audio_info
 from seqlab.data.batch import Batch
-from seqlab.data.features import FeatureCache, FeatureLoader, FeatureStats, FilterbankFeatures, SpecAugment, file_key
+from seqlab.data.disk_cache import file_key
+from seqlab.data.features import FeatureCache, FeatureLoader, FeatureStats, FilterbankFeatures, SpecAugment
 from seqlab.data.module import CTCDataModule, Record, warn_skipped
 from seqlab.errors import ConfigError, UnreadableFileError
 

@@ -31,7 +31,8 @@ class SyntheticIAMDataModule(IAMDataModule):
     """Rendered handwriting in IAM layout, generated on first use.
 
     Args:
-        cache_dir: where corpora are generated (one sub-folder per settings).
+        cache_dir: where corpora are generated (one sub-folder per settings)
+            and prepared images kept.
         num_train, num_val, num_test: lines per split (test text never occurs in training).
         corpus_height: height the lines are rendered at.
         corpus_seed: generation seed.
@@ -72,6 +73,7 @@ class SyntheticIAMDataModule(IAMDataModule):
             # the generator's full character set: a small corpus whose training
             # split happens to lack a digit must still read its test split
             kwargs["alphabet"] = charset()
+        kwargs.setdefault("cache_dir", cache_dir)
         super().__init__(root=str(root), **kwargs)
 
     def prepare_data(self) -> None:

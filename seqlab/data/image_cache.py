@@ -1,0 +1,67 @@
+"""Preprocessed line images, decoded once and kept on disk.
+
+Decoding a line image and preparing it (binarisation, resizing, deslanting:
+:meth:`~seqlab.data.images.LineImageTransform.prepare`) happens every epoch
+otherwise; deslanting alone tries a dozen shears per line. The cache keeps the
+prepared grey image, before the random training distortions, as a uint8
+``.npy`` that loads with one read.
+
+Files live in ``cache_dir/images/lines-<settings hash>/ab/<key>.npy``: the
+settings hash covers the transform (height, binarisation, deslanting, ...), the
+key the image file's path, size and modification time and, when binarising,
+the line's threshold (:mod:`seqlab.data.disk_cache`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from seqlab.data.disk_cache import entry_path, file_key, read_npy, write_npy_atomic
+from seqlab.data.images import LineImageTransform, open_grey
+
+IMAGE_CACHE_VERSION = 1  # bump when preparation changes: old entries are then ignored
+
+
+class ImageCache:
+    """Prepared grey line images of a :class:`LineImageTransform`, on disk.
+
+    Args:
+        transform: the deterministic preprocessing whose output is cached.
+        cache_dir: root of the cache; None prepares every time.
+    """
+
+    def __init__(self, transform: LineImageTransform, cache_dir: str | Path | None) -> None:
+        self.transform = transform
+        self.folder = None
+        if cache_dir is not None:
+            settings = json.dumps({"version": IMAGE_CACHE_VERSION, **transform.to_dict()}, sort_keys=True)
+            digest = hashlib.sha1(settings.encode()).hexdigest()[:10]
+            self.folder = Path(cache_dir).expanduser() / "images" / f"lines-{digest}"
+
+    def path_for(self, image: str | Path, graylevel: int | None) -> Path | None:
+        if self.folder is None:
+            return None
+        key = file_key(image)
+        if self.transform.binarise and graylevel is not None:
+            key = hashlib.sha1(f"{key}\0{graylevel}".encode()).hexdigest()
+        return entry_path(self.folder, key)
+
+    def prepared(self, image: str | Path, graylevel: int | None = None) -> Image.Image:
+        """The prepared grey image (height ``transform.height``), from the cache when there.
+
+        Raises:
+            UnreadableFileError: naming the file, when it cannot be decoded.
+        """
+        cached = self.path_for(image, graylevel)
+        stored = read_npy(cached) if cached is not None else None
+        if stored is not None and stored.dtype == np.uint8 and stored.ndim == 2:
+            return Image.fromarray(stored)
+        img = self.transform.prepare(open_grey(image), graylevel)  # its errors name the file
+        if cached is not None:
+            write_npy_atomic(cached, np.asarray(img, dtype=np.uint8))
+        return img
