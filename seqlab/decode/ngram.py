@@ -27,7 +27,7 @@ Usage::
 
     model = estimate_kneser_ney(["the cat sat", "the dog sat"], order=3)
     model.write_arpa("lm.arpa")
-    model.prob(("the",), "cat")          # p(cat | <s> the) would be prob(("<s>", "the"), "cat")
+    model.prob(["<s>", "the"], "cat")    # p(cat | <s> the), by back-off as KenLM computes it
 
 ``scripts/build_lm.py`` is the command-line front end.
 """
