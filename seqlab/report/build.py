@@ -18,7 +18,7 @@ from seqlab.checkpoint import load_model, read_checkpoint
 from seqlab.data.module import CTCDataModule
 from seqlab.errors import ConfigError
 from seqlab.report import plots
-from seqlab.report.evaluate import DECODER, check_recipe, pick_device, posteriors, transcribe
+from seqlab.report.evaluate import check_recipe, make_decoder, pick_device, posteriors, transcribe
 from seqlab.report.render import write_report
 from seqlab.report.summary import (
     comparison, confusion_counts, confusion_list, corpus_scores, group_scores, length_bins, phone_matrix,
@@ -80,15 +80,17 @@ def _loader(datamodule: CTCDataModule, split: str):
     return datamodule.val_dataloader() if split == "val" else datamodule.test_dataloader()
 
 
-def _run(checkpoint: Path, datamodule: CTCDataModule, split: str, device: torch.device):
+def _run(checkpoint: Path, datamodule: CTCDataModule, split: str, device: torch.device, decoder: dict):
+    """Decode ``split`` with ``checkpoint``: (model, its info, transcripts, skipped items, decoder description)."""
     model, info = load_model(checkpoint, map_location=device)
     model.to(device)
     check_recipe(info.get("data", {}), datamodule.recipe(), checkpoint)
+    decode, description = make_decoder(model.alphabet, **decoder)
     dataset = datamodule.datasets[split]
-    transcripts, skipped = transcribe(model, _loader(datamodule, split), dataset.records, device)
+    transcripts, skipped = transcribe(model, _loader(datamodule, split), dataset.records, device, decode)
     if not transcripts:
         raise ConfigError(f"the {split} split of {type(datamodule).__name__} has no readable utterances")
-    return model, info, transcripts, skipped
+    return model, info, transcripts, skipped, description
 
 
 def evaluate_checkpoint(
@@ -102,6 +104,7 @@ def evaluate_checkpoint(
     seed: int = 0,
     device: str = "auto",
     data_config: dict | None = None,
+    decoder: dict | None = None,
 ) -> Path:
     """Evaluate ``checkpoint`` (and ``compare`` against it) on ``split``; write the report.
 
@@ -113,6 +116,9 @@ def evaluate_checkpoint(
         worst_n: how many of the worst utterances the report shows.
         resamples, seed: bootstrap replicates and their seed.
         data_config: the data configuration, as plain data, for the record.
+        decoder: :func:`~seqlab.report.evaluate.make_decoder` settings (name,
+            beam_size, lexicon, lm, lm_weight, word_score); default greedy.
+            Both checkpoints of a comparison are decoded the same way.
 
     Returns:
         The report folder.
@@ -120,7 +126,8 @@ def evaluate_checkpoint(
     checkpoint = Path(checkpoint)
     dev = pick_device(device)
     out = Path(out_dir) if out_dir else default_report_dir(checkpoint, split)
-    model, info, transcripts, skipped = _run(checkpoint, datamodule, split, dev)
+    decoder = dict(decoder or {})
+    model, info, transcripts, skipped, description = _run(checkpoint, datamodule, split, dev, decoder)
     metrics = list(model.metric_names)
     primary = metrics[0]
     utterances = utterance_scores(transcripts, metrics)
@@ -131,6 +138,7 @@ def evaluate_checkpoint(
     kind = info.get("data", {}).get("kind", "")
     meta = _metadata(checkpoint, model, info, datamodule, dev)
     meta.update({
+        "decoder": description, "decoder_settings": decoder,
         "split": split, "utterances": len(utterances), "skipped": skipped,
         "reference_units": {n: scores[n]["ref_length"] for n in metrics}, "metrics": metrics,
         "data": data_config or {},
@@ -152,7 +160,8 @@ def evaluate_checkpoint(
     if "per" in metrics:
         report["confusion_matrix"] = phone_matrix(counts["per"])
     if compare:
-        report["compare"] = _compare(Path(compare), datamodule, split, dev, utterances, metrics, resamples, seed)
+        report["compare"] = _compare(Path(compare), datamodule, split, dev, utterances, metrics, resamples, seed,
+                                     decoder)
     report["utterances"] = utterances
     figures = _figures(report, model, datamodule.datasets[split], dev, kind)
     write_report(out, report, figures)
@@ -170,7 +179,7 @@ def _metadata(checkpoint: Path, model, info: dict, datamodule: CTCDataModule, de
         "data_kind": kind, "data_root": str(getattr(datamodule, "root", "")),
         "group_label": "speaker" if kind == "speech" else "form",
         "alphabet_size": len(model.alphabet), "alphabet_unit": model.alphabet.unit,
-        "model": _model_summary(model, info), "decoder": DECODER, "device": str(device),
+        "model": _model_summary(model, info), "device": str(device),
         "versions": {"seqlab": _version(), "torch": torch.__version__,
                      "lightning": lightning.__version__, "python": platform.python_version()},
         "date": dt.datetime.now(dt.timezone.utc).astimezone().isoformat(timespec="seconds"),
@@ -178,8 +187,9 @@ def _metadata(checkpoint: Path, model, info: dict, datamodule: CTCDataModule, de
 
 
 def _compare(checkpoint: Path, datamodule: CTCDataModule, split: str, device: torch.device,
-             utterances_a: Sequence[dict], metrics: Sequence[str], resamples: int, seed: int) -> dict:
-    _, _, transcripts, _ = _run(checkpoint, datamodule, split, device)
+             utterances_a: Sequence[dict], metrics: Sequence[str], resamples: int, seed: int,
+             decoder: dict) -> dict:
+    _, _, transcripts, _, _ = _run(checkpoint, datamodule, split, device, decoder)
     utterances_b = utterance_scores(transcripts, metrics)
     return {
         "checkpoint": str(checkpoint.resolve()),

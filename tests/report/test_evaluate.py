@@ -220,6 +220,39 @@ def test_paired_comparison_with_a_worse_checkpoint(iam_run):
     assert "A is better" in (iam_run["report"] / "report.md").read_text()
 
 
+def test_beam_search_with_a_lexicon_and_lm_built_from_the_training_lines(iam_run):
+    """evaluate.py decoder.name=beam, with scripts/build_lm.py's lexicon and trigram from trainset.txt."""
+    tmp = iam_run["tmp"]
+    build = subprocess.run([sys.executable, str(ROOT / "scripts" / "build_lm.py"), "--iam", str(iam_run["iam"]),
+                            "--output", str(tmp / "lm.arpa"), "--lexicon", str(tmp / "words.txt")],
+                           capture_output=True, text=True, timeout=120)
+    assert build.returncode == 0, build.stderr
+    lexicon = set((tmp / "words.txt").read_text().split())
+    assert lexicon == {w for text in WORDS for w in text.split()}  # every training word, no test-only line
+    out = tmp / "report-beam"
+    run_evaluate(f"checkpoint={iam_run['best']}", "data=iam", f"data.root={iam_run['iam']}", "data.height=24",
+                 "data.num_workers=0", "worst=3", "bootstrap=100", "decoder.name=beam", "decoder.beam_size=20",
+                 f"decoder.lexicon={tmp / 'words.txt'}", f"decoder.lm={tmp / 'lm.arpa'}", "decoder.lm_weight=1.0",
+                 f"report.dir={out}", cwd=tmp)
+    report = load(out)
+    meta = report["meta"]
+    assert meta["decoder"].startswith("beam search") and "lm.arpa (weight 1.0)" in meta["decoder"]
+    assert meta["decoder_settings"]["beam_size"] == 20
+    assert "beam search" in (out / "report.md").read_text()
+    for u in report["utterances"]:  # a lexicon decoder writes lexicon words only
+        assert set(u["hypothesis"].split()) <= lexicon
+    check_numbers(report)
+    greedy = load(iam_run["report"])
+    assert greedy["meta"]["decoder"].startswith("greedy")
+
+
+def test_greedy_decoder_refuses_beam_settings(iam_run):
+    cmd = [sys.executable, str(ROOT / "scripts" / "evaluate.py"), f"checkpoint={iam_run['best']}", "data=iam",
+           f"data.root={iam_run['iam']}", "data.height=24", "decoder.lm=lm.arpa"]
+    proc = subprocess.run(cmd, cwd=iam_run["tmp"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode != 0 and "decoder.lexicon and decoder.lm need decoder.name=beam" in proc.stdout + proc.stderr
+
+
 def chromium(*args: str, tmp: Path) -> subprocess.CompletedProcess:
     exe = shutil.which("chromium") or shutil.which("chromium-browser")
     if exe is None:
