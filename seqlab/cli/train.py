@@ -78,7 +78,7 @@ def train(cfg: DictConfig) -> dict:
     if trainer.is_global_zero:
         (run_dir / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
         n = {s: len(d) for s, d in datamodule.datasets.items()}
-        log.info("data: %s; alphabet of %d symbols; model: %.2fM parameters", n,
+        log.info("data: %s %s; alphabet of %d symbols; model: %.2fM parameters", getattr(datamodule, "root", ""), n,
                  len(datamodule.alphabet), sum(p.numel() for p in model.parameters()) / 1e6)
     ckpt_path = resume_checkpoint(cfg.get("resume"), run_dir)
     if ckpt_path is not None:
