@@ -12,8 +12,10 @@ For speech the result is the speed in seconds of audio per second of wall
 time ("x real time"; the real-time factor is its inverse); for line images,
 lines per second.
 
-    # a trained checkpoint and its inputs (files, folders)
+    # a trained checkpoint and its inputs (files, folders, list files)
     python scripts/bench_transcribe.py --checkpoint best.ckpt /data/TIMIT/TEST/DR1 --threads 1
+    # beam search with a lexicon and an n-gram LM (scripts/build_lm.py)
+    python scripts/bench_transcribe.py --checkpoint best.ckpt test_lines.lst --lexicon words.txt --lm lm.arpa
     # random-weight networks of the timit_graves2013 size (3 x 250 BLSTM, 123
     # features, 62 classes) and of the default handwriting BLSTM (2 x 128,
     # 24 px high lines, 4 columns per frame): no trained model needed
@@ -150,11 +152,19 @@ def main(argv=None) -> int:
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--threads", type=int, default=1, help="torch intra-op threads (default: 1)")
     p.add_argument("--decoder", choices=("greedy", "beam"), default="greedy")
+    p.add_argument("--lexicon", help="with --checkpoint: beam search over these words (implies --decoder beam)")
+    p.add_argument("--lm", help="with --checkpoint: KenLM n-gram for the beam search (implies --decoder beam)")
+    p.add_argument("--lm-weight", type=float, default=2.0)
+    p.add_argument("--word-score", type=float, default=0.0)
     p.add_argument("--repeats", type=int, default=3, help="passes; the median is reported (default: 3)")
     p.add_argument("--out", type=Path, default=Path("benchmarks/results/transcribe.json"))
     args = p.parse_args(argv)
     if bool(args.checkpoint) == args.synthetic:
         p.error("give --checkpoint CKPT INPUT... or --synthetic")
+    if args.lexicon or args.lm:
+        if args.synthetic:
+            p.error("--lexicon and --lm need a trained --checkpoint")
+        args.decoder = "beam"
     torch.set_num_threads(args.threads)
 
     results = {}
@@ -166,11 +176,16 @@ def main(argv=None) -> int:
         results[f"handwriting 2x128 BLSTM, {args.decoder}"] = bench(lines, line_inputs(lines, args.utterances),
                                                                    args.repeats)
     else:
-        rec = Recognizer.from_checkpoint(args.checkpoint, batch_size=args.batch_size, decoder=args.decoder)
+        rec = Recognizer.from_checkpoint(args.checkpoint, batch_size=args.batch_size, decoder=args.decoder,
+                                         lexicon=args.lexicon, lm=args.lm, lm_weight=args.lm_weight,
+                                         word_score=args.word_score)
         loaders = file_inputs(rec, args.inputs)
         if not loaders:
             p.error("no input files found")
-        results[f"{Path(args.checkpoint).name}, {args.decoder}"] = bench(rec, loaders, args.repeats)
+        name = f"{Path(args.checkpoint).name}, {args.decoder}"
+        if args.lexicon or args.lm:
+            name += " + " + " + ".join(x for x, v in (("lexicon", args.lexicon), ("LM", args.lm)) if v)
+        results[name] = bench(rec, loaders, args.repeats)
 
     print(f"threads={args.threads} batch_size={args.batch_size} torch={torch.__version__} cpu_count={os.cpu_count()}")
     print(table(results))
