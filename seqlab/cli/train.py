@@ -17,6 +17,7 @@ from omegaconf import DictConfig, OmegaConf
 from seqlab.errors import ConfigError
 from seqlab.lit.callbacks import RecipeCallback
 from seqlab.lit.checkpoint_io import AtomicCheckpointIO
+from seqlab.lit.throughput import ThroughputMonitor
 
 log = logging.getLogger("seqlab.train")
 
@@ -104,6 +105,9 @@ def train(cfg: DictConfig) -> dict:
             "nonfinite_batches": model.nonfinite_batches,
         }
     )
+    monitors = [c for c in trainer.callbacks if isinstance(c, ThroughputMonitor)]
+    if monitors:
+        metrics["throughput"] = monitors[0].epochs
     if trainer.is_global_zero:
         write_json_atomic(run_dir / "metrics.json", metrics)
         shown = "  ".join(f"{k}={v:.4f}" for k, v in sorted(metrics.items())

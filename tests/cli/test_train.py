@@ -32,6 +32,8 @@ def test_fast_dev_run_on_an_iam_folder(tiny_iam: Path, tmp_path: Path):
     metrics = json.loads((run_dir / "metrics.json").read_text())
     for key in ("val/cer", "val/wer", "val/loss", "test/cer", "test/wer", "test/loss"):
         assert key in metrics
+    (epoch,) = metrics["throughput"]  # fast_dev_run: one batch of the 12 training lines
+    assert epoch["items"] == 12 and epoch["frames"] > 12 * 24 and epoch["items_per_s"] > 0
     assert (run_dir / "config.yaml").exists()
     assert f"run directory: {run_dir}" in proc.stdout
     assert "test/cer=" in proc.stdout
