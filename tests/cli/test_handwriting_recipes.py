@@ -53,6 +53,15 @@ def test_iam_recipes_need_a_root(experiment):
         OmegaConf.to_container(cfg.data, resolve=True, throw_on_missing=True)
 
 
+def test_iam_crnn_on_an_iam_sized_synthetic_corpus():
+    # the GPU benchmark's command (docs/benchmarks.md): the paper recipe, synthetic lines instead of IAM
+    cfg = config("experiment=iam_crnn", "data=synth_iam", "data.num_train=6161", "data.corpus_height=128")
+    assert cfg.data._target_ == "seqlab.data.SyntheticIAMDataModule" and "root" not in cfg.data
+    assert cfg.data.height == 128 and cfg.data.batch_size == 16 and cfg.data.num_train == 6161
+    assert cfg.model.optimizer._target_ == "torch.optim.RMSprop"
+    OmegaConf.to_container(cfg.data, resolve=True, throw_on_missing=True)  # nothing left to set
+
+
 @pytest.mark.parametrize("experiment", ["synth_blstm_cpu", "synth_crnn_cpu", "synth_mdlstm_cpu"])
 def test_cpu_presets_stay_in_the_default_budget(experiment):
     cfg = config(f"experiment={experiment}")
