@@ -30,6 +30,10 @@ Examples:
 
 The model is interpolated modified Kneser-Ney (lmplz's estimate; see
 seqlab/decode/ngram.py), written as a back-off ARPA file that KenLM loads.
+It counts in memory, in Python (1.2 million words take about 20 s on one core):
+fine for a few million words (IAM's LOB text,
+TIMIT, LibriSpeech's transcripts); for LibriSpeech's 800-million-word LM
+corpus use KenLM's lmplz, whose ARPA files the decoder reads the same way.
 """
 
 
