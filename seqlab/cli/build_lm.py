@@ -24,9 +24,16 @@ Examples:
   python scripts/build_lm.py --iam /data/IAM --order 3 --output iam3.arpa --lexicon iam-words.txt
   # from text files, with a perplexity check on held-out text
   python scripts/build_lm.py lob.txt brown.txt --output lm.arpa --eval dev.txt
+  # a phone bigram from TIMIT's training .PHN files (61 labels; SA sentences left out)
+  python scripts/build_lm.py --timit /data/TIMIT --order 2 --output timit-phones2.arpa
   # then
   python scripts/transcribe.py best.ckpt lines/ --lexicon iam-words.txt --lm iam3.arpa
   python scripts/evaluate.py checkpoint=best.ckpt decoder.name=beam decoder.lexicon=iam-words.txt decoder.lm=iam3.arpa
+  python scripts/evaluate.py checkpoint=timit.ckpt data=timit data.root=/data/TIMIT decoder.name=beam \
+      decoder.lm=timit-phones2.arpa decoder.lm_weight=0.5
+
+A phone (or character) LM is used without a lexicon: its words are the model's
+own symbols.
 
 The model is interpolated modified Kneser-Ney (lmplz's estimate; see
 seqlab/decode/ngram.py), written as a back-off ARPA file that KenLM loads.
@@ -48,6 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--iam", metavar="ROOT", help="add the transcriptions of an IAM-layout folder's training lines")
     p.add_argument("--iam-list", metavar="FILE", default="trainset.txt",
                    help="which lines --iam reads, relative to ROOT (default: trainset.txt)")
+    p.add_argument("--timit", metavar="ROOT",
+                   help="add the phone sequences of a TIMIT-layout folder's TRAIN .PHN files (SA excluded)")
     p.add_argument("--order", type=int, default=3, help="n-gram order (default: 3)")
     p.add_argument("--output", "-o", metavar="FILE", required=True, help="the ARPA file to write")
     p.add_argument("--lexicon", metavar="FILE", help="also write the vocabulary, one word per line")
@@ -80,6 +89,16 @@ def iam_training_text(root: str, list_file: str) -> list[str]:
         print(f"build_lm.py: {len(missing)} ids of {list_file} are not in lines.txt (first: {missing[0]}); "
               "left out", file=sys.stderr)
     return [lines[i].text for i in ids if i in lines]
+
+
+def timit_training_phones(root: str) -> list[str]:
+    """The 61-label phone string of every TRAIN utterance but SA1/SA2 (what the TIMIT data module trains on)."""
+    from seqlab.data.timit import read_phn, scan_timit
+
+    found = [u for u in scan_timit(root) if u.split == "train" and not u.name.startswith("SA") and u.phn]
+    if not found:
+        raise SeqlabError(f"{root}: no TRAIN .PHN files (expected ROOT/TRAIN/DRn/SPEAKER/*.PHN)")
+    return [" ".join(p.label for p in read_phn(u.phn)) for u in found]
 
 
 def perplexity(model, lines: Sequence[str]) -> tuple[float, float, int]:
@@ -115,13 +134,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     from seqlab.decode.ngram import BOS, EOS, UNK, estimate_kneser_ney
 
     try:
-        if not args.text and not args.iam:
-            raise SeqlabError("no text: give TEXT files and/or --iam ROOT")
+        if not args.text and not args.iam and not args.timit:
+            raise SeqlabError("no text: give TEXT files, --iam ROOT or --timit ROOT")
         lines: list[str] = []
         for path in args.text:
             lines += read_text(path)
         if args.iam:
             lines += iam_training_text(args.iam, args.iam_list)
+        if args.timit:
+            lines += timit_training_phones(args.timit)
         extra = read_text(args.vocabulary) if args.vocabulary else []
         extra = [w.strip() for w in extra if w.strip() and not w.lstrip().startswith("#")]
         model = estimate_kneser_ney(lines, order=args.order, vocabulary=extra)

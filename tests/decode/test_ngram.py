@@ -121,10 +121,27 @@ def test_build_lm_script_on_an_iam_folder(tmp_path):
 
 def test_build_lm_script_errors(tmp_path):
     proc = build_lm("--output", "lm.arpa", cwd=tmp_path)
-    assert proc.returncode == 2 and "no text: give TEXT files and/or --iam ROOT" in proc.stderr
+    assert proc.returncode == 2 and "no text: give TEXT files, --iam ROOT or --timit ROOT" in proc.stderr
     proc = build_lm("missing.txt", "--output", "lm.arpa", cwd=tmp_path)
     assert proc.returncode == 2 and "missing.txt: no such file" in proc.stderr
     (tmp_path / "latin1.txt").write_bytes("caf\xe9\n".encode("latin-1"))
     proc = build_lm("latin1.txt", "--output", "lm.arpa", cwd=tmp_path)
     assert proc.returncode == 2 and "latin1.txt: not UTF-8 text" in proc.stderr
     assert not (tmp_path / "lm.arpa").exists()
+
+
+def test_build_lm_script_phone_lm_from_timit(tmp_path):
+    from tests.data.speech_corpora import make_timit
+
+    expected = make_timit(tmp_path / "timit")
+    proc = build_lm("--timit", "timit", "--order", "2", "--output", "phones.arpa", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    train = list(expected["train"].values())  # SA1 / sa2 left out, as the data module does
+    words = sum(len(p.split()) for p in train)
+    assert f"{len(train)} sentences, {words} words" in proc.stdout
+    arpa = (tmp_path / "phones.arpa").read_text()
+    unigrams = arpa.split("\\1-grams:\n")[1].split("\n\n")[0].splitlines()
+    assert {u.split("\t")[1] for u in unigrams} == {p for s in train for p in s.split()} | {"<s>", "</s>", "<unk>"}
+    (tmp_path / "empty").mkdir()
+    proc = build_lm("--timit", "empty", "--output", "x.arpa", cwd=tmp_path)
+    assert proc.returncode == 2 and "build_lm.py: error: empty" in proc.stderr
