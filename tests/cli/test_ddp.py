@@ -43,6 +43,8 @@ def test_two_cpu_processes_train_distinct_shards(tmp_path: Path):
     # 32 lines / batch 4 = 8 batches an epoch, 4 per rank
     metrics = json.loads((run_dir / "metrics.json").read_text())
     assert metrics["global_step"] == 8 and "test/cer" in metrics
+    # the throughput monitor sums both ranks' shards: each epoch read all 32 lines
+    assert [(e["items"], e["devices"]) for e in metrics["throughput"]] == [(32, 2), (32, 2)]
     assert proc.stdout.count("run directory:") == 1  # results printed and written once, by rank 0
     ckpts = sorted(p.name for p in (run_dir / "checkpoints").iterdir())
     assert ckpts == ["best.ckpt", "last.ckpt"]
