@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import sys
-import tempfile
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -121,16 +119,9 @@ def perplexity(model, lines: Sequence[str]) -> tuple[float, float, int]:
     return (math.exp(-log_sum / n) if n else math.inf), (oov / words if words else 0.0), words
 
 
-def _write_lexicon(path: Path, words: Sequence[str]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write("".join(f"{w}\n" for w in words))
-    os.replace(tmp, path)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from seqlab.atomic import write_text_atomic
     from seqlab.decode.ngram import BOS, EOS, UNK, estimate_kneser_ney
 
     try:
@@ -153,7 +144,7 @@ def main(argv: Sequence[str] | None = None) -> int:
               + ", ".join(f"{n}-grams {len(t)}" for n, t in enumerate(model.probs, start=1)))
         if args.lexicon:
             words = [w for w in model.vocabulary if w not in (BOS, EOS, UNK)]
-            _write_lexicon(Path(args.lexicon), words)
+            write_text_atomic(args.lexicon, "".join(f"{w}\n" for w in words))
             print(f"{args.lexicon}: {len(words)} words")
         if args.eval:
             ppl, oov, n = perplexity(model, read_text(args.eval))

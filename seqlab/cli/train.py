@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from hydra.utils import instantiate
 from lightning.pytorch.loggers import CSVLogger
 from omegaconf import DictConfig, OmegaConf
 
+from seqlab.atomic import write_text_atomic
 from seqlab.errors import ConfigError
 from seqlab.lit.callbacks import RecipeCallback
 from seqlab.lit.checkpoint_io import AtomicCheckpointIO
@@ -24,9 +24,7 @@ log = logging.getLogger("seqlab.train")
 
 def write_json_atomic(path: Path, data: dict) -> None:
     """Write JSON through a temporary file and a rename: never a half-written file."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
-    os.replace(tmp, path)
+    write_text_atomic(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
 def _as_float(v) -> float:

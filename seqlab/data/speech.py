@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import random
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -21,6 +20,7 @@ from pathlib import Path
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+from seqlab.atomic import write_text_atomic
 from seqlab.data.audio import audio_info
 from seqlab.data.batch import Batch
 from seqlab.data.disk_cache import file_key
@@ -157,10 +157,7 @@ class SpeechDataModule(CTCDataModule):
         stats = FeatureStats.accumulate(self._raw_features(records, problems))
         warn_skipped(f"{type(self).__name__} feature statistics", problems)
         if stored is not None:
-            stored.parent.mkdir(parents=True, exist_ok=True)
-            tmp = stored.with_name(f".{stored.name}.tmp-{os.getpid()}")
-            tmp.write_text(json.dumps(stats.to_dict()))
-            os.replace(tmp, stored)
+            write_text_atomic(stored, json.dumps(stats.to_dict()))
         return stats
 
     def _raw_features(self, records: Sequence[Record], problems: list[str]) -> Iterator[torch.Tensor]:

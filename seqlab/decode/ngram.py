@@ -35,13 +35,12 @@ Usage::
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from seqlab.atomic import write_text_atomic
 from seqlab.errors import ConfigError
 
 BOS, EOS, UNK = "<s>", "</s>", "<unk>"
@@ -85,30 +84,19 @@ class NGramModel:
         return _backoff_prob(self, tuple(words[-self.order:]))
 
     def write_arpa(self, path: str | Path) -> Path:
-        """Write the model as an ARPA file (atomically: a temp file renamed into place)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write("\\data\\\n")
-                for n, table in enumerate(self.probs, start=1):
-                    f.write(f"ngram {n}={len(table)}\n")
-                for n, table in enumerate(self.probs, start=1):
-                    f.write(f"\n\\{n}-grams:\n")
-                    for gram in sorted(table):
-                        p = table[gram]
-                        logp = LOG10_ZERO if p <= 0 else math.log10(p)
-                        line = f"{logp:.6f}\t{' '.join(gram)}"
-                        if n < self.order and gram in self.backoffs:
-                            line += f"\t{math.log10(self.backoffs[gram]):.6f}"
-                        f.write(line + "\n")
-                f.write("\n\\end\\\n")
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return path
+        """Write the model as an ARPA file (atomically: :func:`seqlab.atomic.write_text_atomic`)."""
+        lines = ["\\data\\"]
+        lines += [f"ngram {n}={len(table)}" for n, table in enumerate(self.probs, start=1)]
+        for n, table in enumerate(self.probs, start=1):
+            lines += ["", f"\\{n}-grams:"]
+            for gram in sorted(table):
+                p = table[gram]
+                line = f"{LOG10_ZERO if p <= 0 else math.log10(p):.6f}\t{' '.join(gram)}"
+                if n < self.order and gram in self.backoffs:
+                    line += f"\t{math.log10(self.backoffs[gram]):.6f}"
+                lines.append(line)
+        lines += ["", "\\end\\", ""]
+        return write_text_atomic(path, "\n".join(lines))
 
 
 def _discounts(counts: Counter) -> tuple[float, float, float]:

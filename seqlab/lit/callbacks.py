@@ -75,7 +75,7 @@ class LearningCurves(L.Callback):
         from pathlib import Path
 
         from seqlab.report.plots import learning_curves
-        from seqlab.report.render import write_atomic
+        from seqlab.atomic import write_atomic
 
         rows = [{"epoch": epoch + 1, **values} for epoch, values in sorted(self.history.items())]
         write_atomic(Path(self.path), learning_curves(rows, title=Path(self.path).parent.name))

@@ -3,7 +3,7 @@
 The HTML page embeds its figures as ``data:image/png;base64`` URIs, so the one
 file can be mailed or archived; the Markdown page links the PNG files written
 next to it. Every file is written to a temporary name in its own folder and
-renamed into place (:func:`write_atomic`), so a reader never sees half a report
+renamed into place (:func:`seqlab.atomic.write_atomic`), so a reader never sees half a report
 file.
 """
 
@@ -13,10 +13,10 @@ import base64
 import html
 import json
 import math
-import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from seqlab.atomic import write_atomic
 from seqlab.metrics import splitter
 from seqlab.report.alignment import segments
 from seqlab.report.summary import EMPTY, joiner
@@ -39,20 +39,6 @@ del{background:#fdd;color:#a00;text-decoration:line-through}ins{background:#dfd;
 """
 
 TOP_CONFUSIONS = 20
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file beside ``path``, fsync it, and rename it over ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def write_report(folder: Path, report: dict, figures: dict[str, bytes]) -> list[Path]:
