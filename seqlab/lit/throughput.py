@@ -101,7 +101,8 @@ class ThroughputMonitor(L.Callback):
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx: int) -> None:
         self._items += len(batch.ids)
-        self._frames += int(batch.input_lengths.sum())
+        # a tensor sum, read at the epoch's end: int() here would wait for the GPU every step
+        self._frames = self._frames + batch.input_lengths.sum()
 
     def on_validation_start(self, trainer, pl_module) -> None:
         self._val_start = time.perf_counter()
@@ -115,7 +116,8 @@ class ThroughputMonitor(L.Callback):
             torch.cuda.synchronize(device)
         seconds = time.perf_counter() - self._start - self._val_seconds
         # every rank read its own shard: the epoch's throughput is the sum
-        totals = torch.tensor([self._items, self._frames], dtype=torch.float64, device=device)
+        totals = torch.stack([torch.tensor(self._items, dtype=torch.float64, device=device),
+                              torch.as_tensor(self._frames, device=device).to(torch.float64)])
         totals = trainer.strategy.reduce(totals, reduce_op="sum")
         items, frames = (int(v) for v in totals.tolist())
         record = {
