@@ -38,6 +38,7 @@ from PIL import Image
 
 from seqlab.data.batch import Sample, collate
 from seqlab.decode.align import FrameScale, TokenSpan, align_labels, group_words, sequence_confidence
+from seqlab.decode import DECODERS
 from seqlab.decode.greedy import greedy_decode
 from seqlab.errors import CheckpointError, ConfigError, UnreadableFileError
 
@@ -45,7 +46,6 @@ INPUT_SUFFIXES = {
     "image": (".png", ".jpg", ".jpeg", ".tif", ".tiff"),
     "speech": (".wav", ".sph", ".flac"),
 }
-DECODERS = ("greedy", "beam")
 
 
 @dataclass(frozen=True)

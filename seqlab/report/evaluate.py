@@ -20,13 +20,13 @@ from torch.utils.data import DataLoader
 
 from seqlab.data.batch import Sample, collate
 from seqlab.data.module import RecordDataset
+from seqlab.decode import DECODERS
 from seqlab.errors import ConfigError
 from seqlab.report.summary import Transcript
 
 log = logging.getLogger(__name__)
 
 DECODER = "greedy (best path): the most probable class per frame, repeats merged, blanks removed"
-DECODERS = ("greedy", "beam")
 # (B, T, K) log-probabilities, (B,) lengths -> B texts
 DecodeFn = Callable[[torch.Tensor, torch.Tensor], list[str]]
 # recipe entries that decide what the network sees; "metrics" and the like may differ
