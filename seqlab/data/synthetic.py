@@ -38,6 +38,9 @@ class SyntheticIAMDataModule(IAMDataModule):
         corpus_seed: generation seed.
         min_chars, max_chars: line length range in characters.
         workers: processes used to render.
+        fonts: font files to render with; None (the default) for the
+            handwriting-style fonts that ship with seqlab, ``[]`` for Pillow's
+            built-in font (printed type, an explicit opt-in).
         **kwargs: :class:`IAMDataModule` options (height, batch_size, ...);
             ``root`` is derived from the settings.
     """
@@ -53,20 +56,20 @@ class SyntheticIAMDataModule(IAMDataModule):
         min_chars: int = 15,
         max_chars: int = 45,
         workers: int = 1,
+        fonts: list[str] | None = None,
         **kwargs,
     ) -> None:
+        from seqlab.data.synthetic_handwriting import font_fingerprint, resolve_fonts
+
+        self.fonts = resolve_fonts(fonts)
         self.settings = {
             "num_train": num_train, "num_val": num_val, "num_test": num_test,
             "height": corpus_height, "seed": corpus_seed,
             "min_chars": min_chars, "max_chars": max_chars,
         }
         self.workers = workers
-        from seqlab.data.synthetic_handwriting import available_fonts
-
-        # the fonts found on this machine are part of the corpus' identity: a
-        # machine with other fonts generates its own corpus, in its own folder
-        self.settings["fonts"] = available_fonts()
-        root = cache_folder(cache_dir, "synth_iam", self.settings)
+        # the fonts' content is part of the corpus' identity: other fonts, other folder
+        root = cache_folder(cache_dir, "synth_iam", {**self.settings, "fonts": font_fingerprint(self.fonts)})
         if kwargs.get("alphabet") is None:
             from seqlab.data.english import charset
 
@@ -81,7 +84,7 @@ class SyntheticIAMDataModule(IAMDataModule):
 
         if not (self.root / ".complete").exists():
             log.info("generating the synthetic handwriting corpus into %s", self.root)
-        generate_handwriting_corpus(self.root, workers=self.workers, **self.settings)
+        generate_handwriting_corpus(self.root, workers=self.workers, fonts=self.fonts, **self.settings)
 
     def setup(self, stage: str | None = None) -> None:
         if not (self.root / ".complete").exists():

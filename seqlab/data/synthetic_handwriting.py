@@ -23,6 +23,7 @@ tokenised form (``It|'s|late|.``); see :func:`iam_tokenise`.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import multiprocessing
@@ -44,29 +45,37 @@ from seqlab.errors import ConfigError, DataFormatError
 __all__ = [
     "DEFAULT_FONTS",
     "SPLIT_FILES",
-    "available_fonts",
+    "font_fingerprint",
     "generate_handwriting_corpus",
     "iam_tokenise",
     "render_line",
+    "resolve_fonts",
 ]
 
 log = logging.getLogger(__name__)
 
-DEFAULT_FONTS: tuple[str, ...] = (
-    "/usr/share/fonts/opentype/dancingscript/DancingScript-Regular.otf",
-    "/usr/share/fonts/opentype/dancingscript/DancingScript-Bold.otf",
-    "/usr/share/fonts/truetype/humor-sans/Humor-Sans.ttf",
-    "/usr/share/fonts/opentype/comic-neue/ComicNeue-Regular.otf",
-    "/usr/share/fonts/opentype/comic-neue/ComicNeue-Bold.otf",
-    "/usr/share/fonts/opentype/comic-neue/ComicNeue-Italic.otf",
-    "/usr/share/fonts/opentype/comic-neue/ComicNeue-BoldItalic.otf",
-    "/usr/share/fonts/opentype/comic-neue/ComicNeue-Light.otf",
-    "/usr/share/fonts/opentype/comic-neue/ComicNeue-LightItalic.otf",
-    "/usr/share/fonts/truetype/kristi/Kristi.ttf",
-    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-    "/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf",
+# The fonts ship with the package (seqlab/data/fonts/, OFL and Bitstream Vera
+# licensed; README.md there names their sources), so the default corpus is drawn
+# the same way on every machine. The order matters: a line's font is drawn by
+# index, so reordering changes the corpus.
+FONT_DIR = Path(__file__).resolve().parent / "fonts"
+DEFAULT_FONTS: tuple[str, ...] = tuple(
+    str(FONT_DIR / name)
+    for name in (
+        "DancingScript-Regular.otf",
+        "DancingScript-Bold.otf",
+        "Humor-Sans.ttf",
+        "ComicNeue-Regular.otf",
+        "ComicNeue-Bold.otf",
+        "ComicNeue-Italic.otf",
+        "ComicNeue-BoldItalic.otf",
+        "ComicNeue-Light.otf",
+        "ComicNeue-LightItalic.otf",
+        "Kristi.ttf",
+        "DejaVuSans.ttf",
+        "DejaVuSerif.ttf",
+    )
 )
-FONT_PACKAGES = "fonts-dancingscript fonts-humor-sans fonts-comic-neue fonts-kristi fonts-dejavu-core"
 
 # Split name -> list file, as IAM's line recognition task names them.
 SPLIT_FILES: dict[str, str] = {
@@ -110,9 +119,37 @@ _LINES_HEADER = """\
 """
 
 
-def available_fonts() -> list[str]:
-    """The files of :data:`DEFAULT_FONTS` that exist on this system."""
-    return [path for path in DEFAULT_FONTS if os.path.isfile(path)]
+def font_fingerprint(fonts: Sequence[str]) -> list[list[str]]:
+    """``[file name, SHA-256 of its content]`` per font file: the corpus cache key.
+
+    Content rather than path, so a corpus is reused wherever the package is
+    installed and regenerated when a font file changes.
+    """
+    return [[os.path.basename(f), hashlib.sha256(Path(f).read_bytes()).hexdigest()] for f in fonts]
+
+
+def resolve_fonts(fonts: Sequence[str] | None) -> list[str]:
+    """The font files to draw from: ``None`` means the packaged :data:`DEFAULT_FONTS`.
+
+    An empty list is the explicit choice of Pillow's built-in font (printed type,
+    with a warning); it is never taken silently.
+
+    Raises:
+        ConfigError: a font file is missing (for the packaged fonts: a broken install).
+    """
+    font_list = list(DEFAULT_FONTS) if fonts is None else [str(f) for f in fonts]
+    missing = [f for f in font_list if not os.path.isfile(f)]
+    if missing:
+        hint = (" (these ship with seqlab: reinstall it, e.g. pip install --force-reinstall -e .)"
+                if fonts is None else "")
+        raise ConfigError(f"font file(s) not found: {', '.join(missing)}{hint}")
+    if not font_list:
+        warnings.warn(
+            "fonts=[]: rendering with Pillow's built-in font, which looks nothing like handwriting "
+            "(leave fonts unset for the packaged handwriting-style fonts)",
+            stacklevel=3,
+        )
+    return font_list
 
 
 # --------------------------------------------------------------------------- text
@@ -452,8 +489,9 @@ def generate_handwriting_corpus(
             or within splits).
         height: image height in pixels.
         seed: seed of the text and of the rendering.
-        fonts: font files to draw from; None for :func:`available_fonts`. When no
-            font is found, Pillow's built-in font is used (with a warning).
+        fonts: font files to draw from; None for the packaged handwriting-style
+            fonts (:data:`DEFAULT_FONTS`); an empty list for Pillow's built-in
+            font (printed type, with a warning).
         min_chars, max_chars: length range of a text line.
         workers: rendering processes.
 
@@ -463,16 +501,7 @@ def generate_handwriting_corpus(
     """
     _validate(num_train, num_val, num_test, height, workers)
     out_dir = Path(out_dir)
-    font_list = available_fonts() if fonts is None else [str(f) for f in fonts]
-    missing = [f for f in font_list if not os.path.isfile(f)]
-    if missing:
-        raise ConfigError(f"font file(s) not found: {', '.join(missing)}")
-    if not font_list:
-        warnings.warn(
-            "no TrueType/OpenType font found; rendering with Pillow's built-in font, which "
-            f"looks nothing like handwriting. Install the fonts with: apt-get install {FONT_PACKAGES}",
-            stacklevel=2,
-        )
+    font_list = resolve_fonts(fonts)
     params = {
         "generator": "seqlab.synthetic_handwriting/1",
         "num_train": num_train,
@@ -482,7 +511,7 @@ def generate_handwriting_corpus(
         "seed": seed,
         "min_chars": min_chars,
         "max_chars": max_chars,
-        "fonts": font_list,
+        "fonts": font_fingerprint(font_list),
     }
     if is_complete(out_dir, params):
         log.info("%s is already complete, not regenerating", out_dir)

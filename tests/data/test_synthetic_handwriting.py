@@ -170,15 +170,43 @@ def test_interrupted_run_leaves_nothing(tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_builtin_font_fallback(tmp_path, monkeypatch):
-    monkeypatch.setattr(sh, "DEFAULT_FONTS", ())
-    assert sh.available_fonts() == []
-    with pytest.warns(UserWarning, match="fonts-dancingscript"):
-        out = generate_handwriting_corpus(tmp_path / "plain", **TINY)
+def test_builtin_font_is_an_explicit_choice(tmp_path):
+    with pytest.warns(UserWarning, match="built-in font"):
+        out = generate_handwriting_corpus(tmp_path / "plain", **TINY, fonts=[])
     line_id = _split_ids(out)["train"][0]
     with Image.open(_image_path(out, line_id)) as image:
         assert image.mode == "L" and image.height == TINY["height"]
     assert json.loads((out / ".complete").read_text())["params"]["fonts"] == []
+
+
+def test_default_fonts_ship_with_the_package():
+    """The default corpus never depends on what fonts the machine has: every
+    default font is a file inside the package, loads, and has its licence beside it."""
+    assert len(sh.DEFAULT_FONTS) == 12
+    licences = {p.stem for p in (sh.FONT_DIR / "licenses").glob("*.txt")}
+    for path in sh.DEFAULT_FONTS:
+        assert Path(path).parent == sh.FONT_DIR and Path(path).is_file()
+        assert sh._font(path, 20).getlength("Hello") > 0
+        assert any(Path(path).name.startswith(family) for family in licences), f"no licence for {path}"
+    assert sh.resolve_fonts(None) == list(sh.DEFAULT_FONTS)
+
+
+def test_corpus_key_covers_font_content(tmp_path):
+    """Two fonts with the same name but other content make other corpora."""
+    a, b = tmp_path / "a" / "Kristi.ttf", tmp_path / "b" / "Kristi.ttf"
+    for path, source in ((a, "Kristi.ttf"), (b, "DejaVuSans.ttf")):
+        path.parent.mkdir()
+        path.write_bytes((sh.FONT_DIR / source).read_bytes())
+    assert sh.font_fingerprint([str(a)])[0][0] == sh.font_fingerprint([str(b)])[0][0] == "Kristi.ttf"
+    assert sh.font_fingerprint([str(a)]) != sh.font_fingerprint([str(b)])
+    # the same content elsewhere (another install) is the same key
+    assert sh.font_fingerprint([str(a)]) == sh.font_fingerprint([str(sh.FONT_DIR / "Kristi.ttf")])
+
+
+def test_a_missing_packaged_font_says_to_reinstall(monkeypatch, tmp_path):
+    monkeypatch.setattr(sh, "DEFAULT_FONTS", (str(tmp_path / "Gone.ttf"),))
+    with pytest.raises(ConfigError, match="Gone.ttf.*reinstall"):
+        sh.resolve_fonts(None)
 
 
 def test_missing_font_file_is_a_config_error(tmp_path):
@@ -195,7 +223,7 @@ def test_bad_arguments_are_config_errors(tmp_path):
 
 @pytest.mark.parametrize("fonts", [(), None])
 def test_render_line_shape(fonts):
-    fonts = sh.available_fonts() if fonts is None else fonts
+    fonts = sh.DEFAULT_FONTS if fonts is None else fonts
     image, meta = render_line("It's late, Mr. Brown.", height=40, rng=np.random.default_rng(0), fonts=fonts)
     assert image.dtype == np.uint8 and image.ndim == 2 and image.shape[0] == 40
     assert image.shape[1] > 40
