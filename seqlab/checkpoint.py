@@ -84,7 +84,7 @@ def load_model(path: str | Path, map_location: str | torch.device = "cpu", unsaf
     ckpt = read_checkpoint(path, map_location, unsafe=unsafe)
     info = ckpt["seqlab"]
     if "model" not in info:
-        raise CheckpointError(f"{path}: has no model recipe; was it written by scripts/train.py?")
+        raise CheckpointError(f"{path}: has no model recipe; was it written by seqlab train?")
     _check_targets(info["model"])
     alphabet = Alphabet.from_dict(info["alphabet"])
     module = instantiate(info["model"], alphabet=alphabet, metrics=info.get("metrics", ["cer", "wer"]))

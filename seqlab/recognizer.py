@@ -173,7 +173,7 @@ class Recognizer:
 
     @classmethod
     def from_checkpoint(cls, path: str | Path, device: str | torch.device = "cpu", **kwargs) -> Recognizer:
-        """A recognizer from a checkpoint written by ``scripts/train.py`` (loaded with weights_only).
+        """A recognizer from a checkpoint written by ``seqlab train`` (loaded with weights_only).
 
         Raises:
             CheckpointError: naming the file, when it cannot be loaded or has no input recipe.
@@ -183,7 +183,7 @@ class Recognizer:
         model, info = load_model(path, map_location="cpu")
         recipe = info.get("data")
         if not isinstance(recipe, dict) or "kind" not in recipe:
-            raise CheckpointError(f"{path}: has no data recipe (seqlab.data); was it written by scripts/train.py?")
+            raise CheckpointError(f"{path}: has no data recipe (seqlab.data); was it written by seqlab train?")
         return cls(model, recipe, device=device, **kwargs)
 
     @property

@@ -1,4 +1,4 @@
-"""scripts/export.py: the exported network gives PyTorch's outputs on inputs of other lengths."""
+"""seqlab export: the exported network gives PyTorch's outputs on inputs of other lengths."""
 
 from __future__ import annotations
 
@@ -17,18 +17,7 @@ from seqlab.recognizer import Recognizer
 from seqlab.text import Alphabet
 from tests.tiny_models import tiny_iam_run, tiny_timit_run
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _script(name: str):
-    """A module of scripts/ (not a package) loaded from its file."""
-    spec = importlib.util.spec_from_file_location(f"scripts_{name}", ROOT / "scripts" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-export_main = _script("export").main
+from seqlab.cli.export import main as export_main
 
 # TorchScript is what works for LSTMs on torch 2.11 (seqlab/export.py), deprecated or not
 pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit.load` is deprecated:DeprecationWarning")

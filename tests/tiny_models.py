@@ -1,4 +1,4 @@
-"""Tiny real checkpoints, trained once per test session through scripts/train.py.
+"""Tiny real checkpoints, trained once per test session through seqlab train.
 
 The recognizer, transcribe and export tests all need a checkpoint written the
 way users get one; training it twice would double the time, so the run lives

@@ -1,4 +1,4 @@
-"""``scripts/build_lm.py``: estimate a word n-gram LM (ARPA) and a lexicon from text."""
+"""``seqlab build-lm``: estimate a word n-gram LM (ARPA) and a lexicon from text."""
 
 from __future__ import annotations
 
@@ -19,15 +19,15 @@ the LM text.
 
 Examples:
   # LM and lexicon from the training lines of an IAM-layout folder
-  python scripts/build_lm.py --iam /data/IAM --order 3 --output iam3.arpa --lexicon iam-words.txt
+  seqlab build-lm --iam /data/IAM --order 3 --output iam3.arpa --lexicon iam-words.txt
   # from text files, with a perplexity check on held-out text
-  python scripts/build_lm.py lob.txt brown.txt --output lm.arpa --eval dev.txt
+  seqlab build-lm lob.txt brown.txt --output lm.arpa --eval dev.txt
   # a phone bigram from TIMIT's training .PHN files (61 labels; SA sentences left out)
-  python scripts/build_lm.py --timit /data/TIMIT --order 2 --output timit-phones2.arpa
+  seqlab build-lm --timit /data/TIMIT --order 2 --output timit-phones2.arpa
   # then
-  python scripts/transcribe.py best.ckpt lines/ --lexicon iam-words.txt --lm iam3.arpa
-  python scripts/evaluate.py checkpoint=best.ckpt decoder.name=beam decoder.lexicon=iam-words.txt decoder.lm=iam3.arpa
-  python scripts/evaluate.py checkpoint=timit.ckpt data=timit data.root=/data/TIMIT decoder.name=beam \
+  seqlab transcribe best.ckpt lines/ --lexicon iam-words.txt --lm iam3.arpa
+  seqlab evaluate checkpoint=best.ckpt decoder.name=beam decoder.lexicon=iam-words.txt decoder.lm=iam3.arpa
+  seqlab evaluate checkpoint=timit.ckpt data=timit data.root=/data/TIMIT decoder.name=beam \
       decoder.lm=timit-phones2.arpa decoder.lm_weight=0.5
 
 A phone (or character) LM is used without a lexicon: its words are the model's
@@ -42,9 +42,9 @@ corpus use KenLM's lmplz, whose ARPA files the decoder reads the same way.
 """
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(prog: str = "seqlab build-lm") -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="build_lm.py",
+        prog=prog,
         description="Estimate a word n-gram language model (ARPA) and a lexicon for beam search.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -84,7 +84,7 @@ def iam_training_text(root: str, list_file: str) -> list[str]:
     ids = read_id_list(Path(list_file) if Path(list_file).is_absolute() else Path(root) / list_file)
     missing = [i for i in ids if i not in lines]
     if missing:
-        print(f"build_lm.py: {len(missing)} ids of {list_file} are not in lines.txt (first: {missing[0]}); "
+        print(f"warning: {len(missing)} ids of {list_file} are not in lines.txt (first: {missing[0]}); "
               "left out", file=sys.stderr)
     return [lines[i].text for i in ids if i in lines]
 
@@ -119,8 +119,8 @@ def perplexity(model, lines: Sequence[str]) -> tuple[float, float, int]:
     return (math.exp(-log_sum / n) if n else math.inf), (oov / words if words else 0.0), words
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def main(argv: Sequence[str] | None = None, prog: str = "seqlab build-lm") -> int:
+    args = build_parser(prog).parse_args(argv)
     from seqlab.atomic import write_text_atomic
     from seqlab.decode.ngram import BOS, EOS, UNK, estimate_kneser_ney
 
@@ -150,6 +150,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             ppl, oov, n = perplexity(model, read_text(args.eval))
             print(f"{args.eval}: {n} words, OOV rate {100 * oov:.2f} %, perplexity {ppl:.1f}")
     except SeqlabError as e:
-        print(f"build_lm.py: error: {e}", file=sys.stderr)
+        print(f"{prog}: error: {e}", file=sys.stderr)
         return 2
     return 0

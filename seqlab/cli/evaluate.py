@@ -1,4 +1,12 @@
-"""Evaluation entry point logic (``scripts/evaluate.py``): the only code here that reads the Hydra config."""
+"""``seqlab evaluate``: score a checkpoint on a data split and write a report.
+
+    seqlab evaluate checkpoint=runs/X/checkpoints/best.ckpt       # synthetic handwriting, test split
+    seqlab evaluate checkpoint=... data=timit data.root=/data/TIMIT
+    seqlab evaluate checkpoint=A.ckpt compare=B.ckpt split=val
+
+Writes report.json, report.md, report.html (self-contained) and the figures
+into report.dir (default: RUN/report-SPLIT beside RUN/checkpoints/).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +17,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from seqlab.checkpoint import read_checkpoint
+from seqlab.cli.hydra_app import run_hydra
 from seqlab.errors import ConfigError
 from seqlab.report import evaluate_checkpoint
 
@@ -34,7 +43,7 @@ def evaluate(cfg: DictConfig) -> Path:
     """Evaluate ``cfg.checkpoint`` (against ``cfg.compare`` if given); returns the report folder."""
     checkpoint = Path(cfg.checkpoint)
     if not checkpoint.is_file():
-        raise ConfigError(f"checkpoint={cfg.checkpoint}: no such file; give a .ckpt written by scripts/train.py")
+        raise ConfigError(f"checkpoint={cfg.checkpoint}: no such file; give a .ckpt written by seqlab train")
     if cfg.compare is not None and not Path(cfg.compare).is_file():
         raise ConfigError(f"compare={cfg.compare}: no such file; give a second .ckpt or compare=null")
     if cfg.worst < 0 or cfg.bootstrap < 1:
@@ -55,3 +64,7 @@ def evaluate(cfg: DictConfig) -> Path:
     )
     print(f"report: {out / 'report.html'}", flush=True)
     return out
+
+
+def main(argv: list[str] | None = None, prog: str = "seqlab evaluate") -> int:
+    return run_hydra(evaluate, "evaluate", argv, prog)

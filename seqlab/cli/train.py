@@ -1,4 +1,13 @@
-"""Training entry point logic (``scripts/train.py``): the only code that reads the Hydra config."""
+"""``seqlab train``: compose the Hydra config, fit, evaluate the best checkpoint.
+
+    seqlab train                                       # synthetic handwriting, CPU
+    seqlab train data=iam data.root=/data/IAM trainer=gpu
+    seqlab train trainer.max_epochs=5 hydra.run.dir=runs/quick
+    seqlab train --cfg job                             # print the composed config
+
+Each run writes metrics.json, checkpoints/ (best by the monitored metric, and
+last), config.yaml and logs/ into its run directory.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +23,7 @@ from lightning.pytorch.loggers import CSVLogger
 from omegaconf import DictConfig, OmegaConf
 
 from seqlab.atomic import write_text_atomic
+from seqlab.cli.hydra_app import run_hydra
 from seqlab.errors import ConfigError
 from seqlab.lit.callbacks import RecipeCallback
 from seqlab.lit.checkpoint_io import AtomicCheckpointIO
@@ -50,7 +60,7 @@ def build(cfg: DictConfig):
     if missing:
         raise ConfigError(
             f"set {', '.join(missing)} on the command line, e.g. "
-            f"python scripts/train.py {' '.join(f'{k}=...' for k in missing)}"
+            f"seqlab train {' '.join(f'{k}=...' for k in missing)}"
         )
     datamodule = instantiate(cfg.data)
     datamodule.prepare_data()
@@ -113,3 +123,7 @@ def train(cfg: DictConfig) -> dict:
         print(f"\nrun directory: {run_dir}\nfinal metrics: {shown}\n"
               f"time: {metrics['total_seconds']:.0f} s; best checkpoint: {best}", flush=True)
     return metrics
+
+
+def main(argv: list[str] | None = None, prog: str = "seqlab train") -> int:
+    return run_hydra(train, "train", argv, prog)

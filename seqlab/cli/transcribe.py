@@ -1,4 +1,4 @@
-"""``scripts/transcribe.py``: transcribe images or audio files with a trained checkpoint."""
+"""``seqlab transcribe``: transcribe images or audio files with a trained checkpoint."""
 
 from __future__ import annotations
 
@@ -46,12 +46,12 @@ all. In a folder, a RIFF copy X.WAV.wav next to X.WAV (some TIMIT copies) is
 left out.
 
 Examples:
-  python scripts/transcribe.py runs/iam/checkpoints/best.ckpt line.png
-  python scripts/transcribe.py best.ckpt scans/ --format txt --output lines.txt
-  python scripts/transcribe.py best.ckpt lines.lst --decoder beam --beam-size 20 \\
+  seqlab transcribe runs/iam/checkpoints/best.ckpt line.png
+  seqlab transcribe best.ckpt scans/ --format txt --output lines.txt
+  seqlab transcribe best.ckpt lines.lst --decoder beam --beam-size 20 \\
       --lexicon words.txt --lm words.arpa --lm-weight 1.0 --word-score 0.5
-  python scripts/transcribe.py timit.ckpt /data/TIMIT/TEST/DR1 --format ctm --output dr1.ctm
-  python scripts/transcribe.py best.ckpt audio/ --device cuda --batch-size 32
+  seqlab transcribe timit.ckpt /data/TIMIT/TEST/DR1 --format ctm --output dr1.ctm
+  seqlab transcribe best.ckpt audio/ --device cuda --batch-size 32
 
 Lexicon (--lexicon): one word per line, spelled by its characters; or
 flashlight's format, WORD followed by its spelling in the model's symbols
@@ -61,14 +61,14 @@ standing for the space (KenLM ARPA or binary, e.g. from lmplz).
 """
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(prog: str = "seqlab transcribe") -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="transcribe.py",
+        prog=prog,
         description="Transcribe handwritten line images or speech with a seqlab checkpoint.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("checkpoint", metavar="CHECKPOINT", help="a .ckpt written by scripts/train.py")
+    p.add_argument("checkpoint", metavar="CHECKPOINT", help="a .ckpt written by seqlab train")
     p.add_argument("inputs", metavar="INPUT", nargs="+", help="file, folder or list file (see below)")
     p.add_argument("--output", "-o", metavar="FILE", help="write here instead of stdout (atomically)")
     p.add_argument("--format", "-f", choices=FORMATS, default="jsonl", help="output format (default: jsonl)")
@@ -173,8 +173,9 @@ def _progress_bar(total: int, enabled: bool):
     return tqdm(total=total, unit="file", file=sys.stderr, disable=None if enabled else True, dynamic_ncols=True)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def main(argv: Sequence[str] | None = None, prog: str = "seqlab transcribe") -> int:
+    args = build_parser(prog).parse_args(argv)
+    args.prog = prog
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s", stream=sys.stderr)
     if args.lexicon or args.lm:
         args.decoder = "beam"
@@ -191,17 +192,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             lm=args.lm, lm_weight=args.lm_weight, word_score=args.word_score, batch_size=args.batch_size,
         )
     except SeqlabError as e:
-        print(f"transcribe.py: error: {e}", file=sys.stderr)
+        print(f"{prog}: error: {e}", file=sys.stderr)
         return 2
     if args.format == "ctm" and rec.kind != "speech":
-        print(f"transcribe.py: error: --format ctm is for speech models; {args.checkpoint} reads line images "
+        print(f"{prog}: error: --format ctm is for speech models; {args.checkpoint} reads line images "
               "(use --format jsonl for x-pixel ranges of the words, or txt)", file=sys.stderr)
         return 2
     files, problems = find_inputs(args.inputs, rec.suffixes)
     for msg in problems:
-        print(f"transcribe.py: {msg}", file=sys.stderr)
+        print(f"{prog}: {msg}", file=sys.stderr)
     if not files:
-        print("transcribe.py: error: no input files found", file=sys.stderr)
+        print(f"{prog}: error: no input files found", file=sys.stderr)
         return 2
     try:
         failed = run(rec, files, args, problems)
@@ -211,7 +212,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     total = len(files)
     if failed or problems:
-        print(f"transcribe.py: {total - len(failed)} of {total} file(s) transcribed; {len(failed)} could not "
+        print(f"{prog}: {total - len(failed)} of {total} file(s) transcribed; {len(failed)} could not "
               f"be read{f', {len(problems)} input(s) named nothing' if problems else ''}", file=sys.stderr)
         return 1
     return 0
@@ -226,7 +227,7 @@ def run(rec, files: list[tuple[str, str]], args, problems: list[str]) -> list[st
 
     def on_error(path: str, e: UnreadableFileError) -> None:
         failed.append(str(e))
-        bar.write(f"transcribe.py: skipped {e}", file=sys.stderr)
+        bar.write(f"{args.prog}: skipped {e}", file=sys.stderr)
 
     try:
         chunk = 16 * rec.batch_size

@@ -13,7 +13,7 @@ instead of a separate computation, and it works on one utterance, which is
 what a per-utterance cache needs anyway. ``MelSpectrogram`` is the choice for
 batched GPU extraction; here extraction happens once per file and is then
 cached, so it runs on CPU workers either way (about 1,000x real time on one
-core, ``scripts/bench_features.py``).
+core, ``benchmarks/features.py``).
 
 Only the static values (log mel + energy, (T, S) with S = ``num_mel_bins + 1``)
 are cached, in float16 (LibriSpeech's 100 h then take about 3 GB instead of

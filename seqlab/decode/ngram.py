@@ -29,7 +29,7 @@ Usage::
     model.write_arpa("lm.arpa")
     model.prob(["<s>", "the"], "cat")    # p(cat | <s> the), by back-off as KenLM computes it
 
-``scripts/build_lm.py`` is the command-line front end.
+``seqlab build-lm`` is the command-line front end.
 """
 
 from __future__ import annotations

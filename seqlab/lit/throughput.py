@@ -8,7 +8,7 @@ records the peak memory torch allocated during the epoch and, when
 ``nvidia-smi`` is on the PATH, the mean GPU utilisation it reports twice a
 second. Each epoch's figures are logged (``throughput/items_per_s``,
 ``throughput/frames_per_s``) and kept in :attr:`ThroughputMonitor.epochs`;
-``scripts/train.py`` writes them to ``metrics.json`` under ``throughput``.
+``seqlab train`` writes them to ``metrics.json`` under ``throughput``.
 """
 
 from __future__ import annotations

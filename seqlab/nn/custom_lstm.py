@@ -29,7 +29,7 @@ Each layer is one ``torch.autograd.Function`` (`_LSTMLayer`):
 
 Why this design: forward + backward, T=300, B=32, F=123, H=250, 3 layers,
 bidirectional, float32, vanilla peephole cell unless noted, median of 3 after
-warm-up, models interleaved in one process (``scripts/bench_lstm.py
+warm-up, models interleaved in one process (``benchmarks/lstm.py
 --alternatives``). The 2-core machine was shared with other jobs: the first
 table ran in a quiet spell, the second counts this process's CPU time on one
 thread, which other jobs disturb least. Read the ratios, not the seconds::

@@ -1,6 +1,6 @@
 """Evaluation reports: error rates with bootstrap intervals, error breakdowns and plots.
 
-``scripts/evaluate.py`` runs :func:`evaluate_checkpoint`; the parts are usable
+``seqlab evaluate`` runs :func:`evaluate_checkpoint`; the parts are usable
 on their own: :mod:`~seqlab.report.alignment` (S/D/I and confusions),
 :mod:`~seqlab.report.stats` (bootstrap intervals, paired test),
 :mod:`~seqlab.report.summary` (the report's numbers), :mod:`~seqlab.report.plots`

@@ -24,7 +24,7 @@ def test_two_cpu_processes_train_distinct_shards(tmp_path: Path):
                                         "test": [(f"c01-000-{i:02d}", w) for i, w in enumerate(WORDS[:6])]}, height=16)
     run_dir, trace = tmp_path / "run", tmp_path / "trace.txt"
     cmd = [
-        sys.executable, str(ROOT / "scripts" / "train.py"), "trainer=ddp", "trainer.accelerator=cpu",
+        sys.executable, "-m", "seqlab", "train", "trainer=ddp", "trainer.accelerator=cpu",
         "trainer.devices=2", "trainer.max_epochs=2", "data=iam", f"data.root={root}", "data.height=16",
         "data.batch_size=4", "data.num_workers=0", "model.encoder.hidden_size=8", "model.encoder.num_layers=1",
         "trainer.enable_progress_bar=false", "+callbacks.trace._target_=tests.lit.trace.BatchTrace",

@@ -1,4 +1,4 @@
-"""The handwriting recipes (conf/experiment/iam_*.yaml, synth_*_cpu.yaml) compose and run."""
+"""The handwriting recipes (seqlab/conf/experiment/iam_*.yaml, synth_*_cpu.yaml) compose and run."""
 
 from __future__ import annotations
 
@@ -14,14 +14,13 @@ from hydra.utils import instantiate
 from omegaconf import OmegaConf
 from omegaconf.errors import MissingMandatoryValue
 
+from seqlab.cli.hydra_app import CONFIG_DIR
 from seqlab.nn.crnn import CRNNEncoder
 from seqlab.nn.hierarchical_mdlstm import HierarchicalMDLSTMEncoder
 
-ROOT = Path(__file__).resolve().parents[2]
-
 
 def config(*overrides: str):
-    with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
         return compose("train", overrides=["run_dir=unused", *overrides])
 
 
@@ -81,7 +80,7 @@ def test_cpu_presets_stay_in_the_default_budget(experiment):
 def test_fast_dev_run_of_the_iam_recipes(experiment, tiny_iam: Path, tmp_path: Path):
     """End to end on an IAM folder; the lines are 32 pixels high to keep it quick."""
     run_dir = tmp_path / "run"
-    cmd = [sys.executable, str(ROOT / "scripts" / "train.py"), f"experiment={experiment}", f"data.root={tiny_iam}",
+    cmd = [sys.executable, "-m", "seqlab", "train", f"experiment={experiment}", f"data.root={tiny_iam}",
            "data.height=32", "data.num_workers=0", "trainer.fast_dev_run=true", "trainer.accelerator=cpu",
            "trainer.enable_progress_bar=false", f"hydra.run.dir={run_dir}"]
     proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=600)

@@ -29,7 +29,7 @@ def read_trace(path: Path) -> list[tuple[int, int, list[str]]]:
 
 def train_command(root: Path, run_dir: Path, trace: Path, epochs: int, every: int) -> list[str]:
     return [
-        sys.executable, str(ROOT / "scripts" / "train.py"), "data=iam", f"data.root={root}",
+        sys.executable, "-m", "seqlab", "train", "data=iam", f"data.root={root}",
         "data.height=16", "data.batch_size=4", "data.num_workers=0", "model.encoder.hidden_size=48",
         "model.encoder.num_layers=2", f"trainer.max_epochs={epochs}", "trainer.max_time=null",
         "trainer.enable_progress_bar=false", f"callbacks.step_checkpoint.every_n_train_steps={every}",

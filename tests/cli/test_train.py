@@ -13,11 +13,10 @@ import torch
 from seqlab.checkpoint import load_model, read_checkpoint
 from seqlab.errors import CheckpointError
 
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_train(*overrides: str, cwd: Path) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, str(ROOT / "scripts" / "train.py"), "trainer.enable_progress_bar=false", *overrides]
+    cmd = [sys.executable, "-m", "seqlab", "train", "trainer.enable_progress_bar=false", *overrides]
     proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return proc

@@ -1,4 +1,4 @@
-"""scripts/transcribe.py on tiny real checkpoints: inputs, formats, failures, atomic output."""
+"""seqlab transcribe on tiny real checkpoints: inputs, formats, failures, atomic output."""
 
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ from seqlab.recognizer import Recognizer
 from tests.data.speech_corpora import RATE, signal
 from tests.tiny_models import IAM_WORDS, tiny_iam_run, tiny_timit_run
 
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +44,7 @@ def test_a_corrupt_file_is_named_skipped_and_the_rest_transcribed(iam_run: Path,
     out = tmp_path / "out" / "result.jsonl"
     out.parent.mkdir()
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "transcribe.py"), str(iam_run / "checkpoints" / "best.ckpt"),
+        [sys.executable, "-m", "seqlab", "transcribe", str(iam_run / "checkpoints" / "best.ckpt"),
          str(folder), "--output", str(out)],
         capture_output=True, text=True, timeout=300,
     )

@@ -1,4 +1,4 @@
-"""Kneser-Ney n-gram estimation (seqlab/decode/ngram.py) and scripts/build_lm.py."""
+"""Kneser-Ney n-gram estimation (seqlab/decode/ngram.py) and seqlab build-lm."""
 
 from __future__ import annotations
 
@@ -91,7 +91,7 @@ def test_bad_text_is_refused():
 
 
 def build_lm(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(ROOT / "scripts" / "build_lm.py"), *args], cwd=cwd,
+    return subprocess.run([sys.executable, "-m", "seqlab", "build-lm", *args], cwd=cwd,
                           capture_output=True, text=True, timeout=120)
 
 
@@ -144,4 +144,4 @@ def test_build_lm_script_phone_lm_from_timit(tmp_path):
     assert {u.split("\t")[1] for u in unigrams} == {p for s in train for p in s.split()} | {"<s>", "</s>", "<unk>"}
     (tmp_path / "empty").mkdir()
     proc = build_lm("--timit", "empty", "--output", "x.arpa", cwd=tmp_path)
-    assert proc.returncode == 2 and "build_lm.py: error: empty" in proc.stderr
+    assert proc.returncode == 2 and "seqlab build-lm: error: empty" in proc.stderr

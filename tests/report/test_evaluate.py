@@ -1,4 +1,4 @@
-"""scripts/evaluate.py end to end, on real checkpoints trained through scripts/train.py.
+"""seqlab evaluate end to end, on real checkpoints trained through seqlab train.
 
 The report's numbers are checked against an independent recomputation from
 the references and hypotheses it lists (editdistance and numpy, none of the
@@ -30,7 +30,6 @@ from tests.cli.test_train import run_train
 from tests.conftest import write_iam
 from tests.data.speech_corpora import make_timit
 
-ROOT = Path(__file__).resolve().parents[2]
 WORDS = ["the cat", "a dog ran", "to stop", "red box", "go home", "it is", "we sat", "on top"]
 
 # the units of each metric, written out here rather than taken from seqlab.report
@@ -38,7 +37,7 @@ UNITS = {"cer": list, "wer": str.split, "wer_joined": join_tokens, "per": fold_3
 
 
 def run_evaluate(*overrides: str, cwd: Path) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, str(ROOT / "scripts" / "evaluate.py"), *overrides]
+    cmd = [sys.executable, "-m", "seqlab", "evaluate", *overrides]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=600, env=env)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
@@ -221,9 +220,9 @@ def test_paired_comparison_with_a_worse_checkpoint(iam_run):
 
 
 def test_beam_search_with_a_lexicon_and_lm_built_from_the_training_lines(iam_run):
-    """evaluate.py decoder.name=beam, with scripts/build_lm.py's lexicon and trigram from trainset.txt."""
+    """evaluate.py decoder.name=beam, with seqlab build-lm's lexicon and trigram from trainset.txt."""
     tmp = iam_run["tmp"]
-    build = subprocess.run([sys.executable, str(ROOT / "scripts" / "build_lm.py"), "--iam", str(iam_run["iam"]),
+    build = subprocess.run([sys.executable, "-m", "seqlab", "build-lm", "--iam", str(iam_run["iam"]),
                             "--output", str(tmp / "lm.arpa"), "--lexicon", str(tmp / "words.txt")],
                            capture_output=True, text=True, timeout=120)
     assert build.returncode == 0, build.stderr
@@ -247,7 +246,7 @@ def test_beam_search_with_a_lexicon_and_lm_built_from_the_training_lines(iam_run
 
 
 def test_greedy_decoder_refuses_beam_settings(iam_run):
-    cmd = [sys.executable, str(ROOT / "scripts" / "evaluate.py"), f"checkpoint={iam_run['best']}", "data=iam",
+    cmd = [sys.executable, "-m", "seqlab", "evaluate", f"checkpoint={iam_run['best']}", "data=iam",
            f"data.root={iam_run['iam']}", "data.height=24", "decoder.lm=lm.arpa"]
     proc = subprocess.run(cmd, cwd=iam_run["tmp"], capture_output=True, text=True, timeout=300)
     assert proc.returncode != 0 and "decoder.lexicon and decoder.lm need decoder.name=beam" in proc.stdout + proc.stderr

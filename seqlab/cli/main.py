@@ -1,0 +1,61 @@
+"""``seqlab``: one command, a subcommand for everything a user does.
+
+The table below is the whole registry: adding a subcommand is one module with
+``main(argv, prog) -> int`` and one line here. Nothing heavy is imported until a
+subcommand runs, so ``seqlab --help`` answers at once.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import sys
+
+# name -> (module, one-line summary)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "train": ("seqlab.cli.train", "train a CTC model; Hydra overrides, e.g. seqlab train data=iam data.root=DIR"),
+    "evaluate": ("seqlab.cli.evaluate", "score a checkpoint on a split and write a report (JSON, Markdown, HTML)"),
+    "transcribe": ("seqlab.cli.transcribe", "transcribe line images or audio files with a checkpoint"),
+    "export": ("seqlab.cli.export", "export a trained network to TorchScript or ONNX"),
+    "build-lm": ("seqlab.cli.build_lm", "estimate an n-gram language model (ARPA) and a lexicon for beam search"),
+    "make-synthetic": ("seqlab.cli.make_synthetic", "write a synthetic corpus in IAM or TIMIT layout"),
+    "bench": ("seqlab.cli.bench", "run the benchmark suite, or one benchmark (seqlab bench --list)"),
+}
+
+
+def usage() -> str:
+    from seqlab import __version__
+
+    width = max(map(len, COMMANDS))
+    rows = "\n".join(f"  {name:<{width}}  {summary}" for name, (_, summary) in COMMANDS.items())
+    return (
+        f"usage: seqlab COMMAND [ARGS ...]\n\n"
+        f"seqlab {__version__}: sequence labelling with LSTM networks and CTC, for handwritten\n"
+        f"text lines and speech.\n\ncommands:\n{rows}\n\n"
+        f"'seqlab COMMAND --help' describes each one. train and evaluate take Hydra\n"
+        f"overrides (key=value; --cfg job prints the composed config).\n"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        print(usage(), end="")
+        return 0 if argv else 2
+    if argv[0] in ("-V", "--version"):
+        from seqlab import __version__
+
+        print(f"seqlab {__version__}")
+        return 0
+    name, rest = argv[0], argv[1:]
+    if name not in COMMANDS:
+        close = difflib.get_close_matches(name, COMMANDS, n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        print(f"seqlab: error: unknown command '{name}'{hint} (seqlab --help lists them)", file=sys.stderr)
+        return 2
+    module = importlib.import_module(COMMANDS[name][0])
+    return int(module.main(rest, prog=f"seqlab {name}") or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
