@@ -14,7 +14,8 @@
 #
 # The GPU machine has torch, torchaudio and lightning but not the rest of seqlab's dependencies:
 # `bash benchmarks/gpu_wheels.sh` downloads them as wheels into .whl/, which this script installs
-# into /tmp/seqlab-site (never over the machine's own packages) when the folder is there.
+# into /tmp/seqlab-site (never over the machine's own packages) when the folder is there and
+# the packages are missing.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,7 +35,8 @@ PY="${PYTHON:-python3}"
 mkdir -p "$OUT_DIR"
 export PYTHONUNBUFFERED=1
 
-if compgen -G ".whl/*.whl" >/dev/null; then
+# only where seqlab's own dependencies are missing (the GPU image), never over an environment that has them
+if ! "$PY" -c "import hydra, editdistance, soundfile, rapidfuzz" 2>/dev/null && compgen -G ".whl/*.whl" >/dev/null; then
   "$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/seqlab-site .whl/*.whl \
     || { echo "gpu_check.sh: could not install the wheels in .whl/" >&2; exit 1; }
   export PYTHONPATH="/tmp/seqlab-site:$PWD${PYTHONPATH:+:$PYTHONPATH}"
