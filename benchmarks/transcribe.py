@@ -105,7 +105,7 @@ def file_inputs(rec: Recognizer, inputs: list[str]) -> list:
         except UnreadableFileError as e:
             problems.append(f"left out {e}")
     for p in problems:
-        print(f"bench_transcribe.py: {p}", file=sys.stderr)
+        print(f"seqlab bench transcribe: {p}", file=sys.stderr)
     return [lambda p=p: rec.load(p) for p in readable]
 
 

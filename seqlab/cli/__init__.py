@@ -1,1 +1,1 @@
-"""Entry-point logic behind scripts/: the only code that reads Hydra configs."""
+"""The seqlab command (main.py) and its subcommands: the only code that reads Hydra configs."""
