@@ -9,8 +9,8 @@ holding plain data only (strings, numbers, lists, dicts):
 - ``metrics``: what the model is scored with.
 
 Loading uses ``torch.load(weights_only=True)``, so a checkpoint cannot run code
-through pickle, and the model is rebuilt only from ``_target_`` s inside the
-packages listed in :data:`TRUSTED_TARGETS`.
+through pickle, and the model is rebuilt only from the classes named in
+:data:`ALLOWED_TARGETS`, matched exactly, with plain-data arguments.
 """
 
 from __future__ import annotations
@@ -27,22 +27,69 @@ from seqlab.text import Alphabet
 log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
-TRUSTED_TARGETS = ("seqlab.", "torch.optim.", "torch.nn.")
+
+# What a checkpoint's model recipe may build: exactly the classes seqlab writes
+# there, by every name they are written under. A name is matched whole (a
+# prefix test would let any function of those packages be called); ``_partial_``
+# is allowed only where seqlab writes it (optimizers and schedulers, which the
+# module calls with its parameters).
+_MODULES = ("seqlab.lit.CTCModule", "seqlab.lit.ctc_module.CTCModule")
+_ENCODERS = (
+    "seqlab.nn.BLSTMEncoder", "seqlab.nn.blstm.BLSTMEncoder",
+    "seqlab.nn.CRNNEncoder", "seqlab.nn.crnn.CRNNEncoder",
+    "seqlab.nn.HierarchicalMDLSTMEncoder", "seqlab.nn.hierarchical_mdlstm.HierarchicalMDLSTMEncoder",
+)
+_OPTIMIZERS = tuple(f"torch.optim.{n}" for n in ("SGD", "Adam", "AdamW", "RMSprop", "Adadelta", "Adagrad", "Adamax", "NAdam"))
+_SCHEDULERS = tuple(
+    f"torch.optim.lr_scheduler.{n}"
+    for n in ("ReduceLROnPlateau", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR", "OneCycleLR",
+              "LinearLR", "ConstantLR")
+)
+ALLOWED_TARGETS: frozenset[str] = frozenset(_MODULES + _ENCODERS + _OPTIMIZERS + _SCHEDULERS)
+PARTIAL_TARGETS: frozenset[str] = frozenset(_OPTIMIZERS + _SCHEDULERS)
+
+
+def _refuse(where: str, what: str) -> CheckpointError:
+    return CheckpointError(f"checkpoint {where}: {what}; refusing to build the model (a checkpoint is data: "
+                           "it may only name the encoders, module, optimizers and schedulers seqlab writes)")
 
 
 def _check_targets(node: Any, where: str = "model") -> None:
-    if isinstance(node, dict):
-        target = node.get("_target_")
-        if target is not None and not (isinstance(target, str) and target.startswith(TRUSTED_TARGETS)):
-            raise CheckpointError(
-                f"checkpoint {where} names _target_ {target!r}, outside the trusted packages "
-                f"{TRUSTED_TARGETS}; refusing to build it"
-            )
-        for k, v in node.items():
-            _check_targets(v, f"{where}.{k}")
-    elif isinstance(node, list):
+    """Refuse a model recipe that is anything but a tree of allowed specs and plain values.
+
+    Allowed: ``_target_`` in :data:`ALLOWED_TARGETS`, ``_partial_: true`` on the
+    classes of :data:`PARTIAL_TARGETS`, and arguments that are numbers, strings
+    (without ``${`` interpolations), booleans, None, lists of those and nested
+    specs. Anything else (``_args_``, ``_recursive_``, ``_convert_``, other
+    targets, objects) raises :class:`CheckpointError` before anything is built.
+    """
+    if node is None or isinstance(node, (bool, int, float)):
+        return
+    if isinstance(node, str):
+        if "${" in node:
+            raise _refuse(where, f"holds an interpolation {node!r}")
+        return
+    if isinstance(node, (list, tuple)):
         for i, v in enumerate(node):
             _check_targets(v, f"{where}[{i}]")
+        return
+    if not isinstance(node, dict):
+        raise _refuse(where, f"holds a {type(node).__name__}, not plain data")
+    target = node.get("_target_")
+    if target is not None and (not isinstance(target, str) or target not in ALLOWED_TARGETS):
+        raise _refuse(where, f"names _target_ {target!r}, which is not one of the classes seqlab builds")
+    for key, value in node.items():
+        if not isinstance(key, str):
+            raise _refuse(where, f"has a key of type {type(key).__name__}")
+        if key == "_target_":
+            continue
+        if key == "_partial_":
+            if not isinstance(value, bool) or (value and target not in PARTIAL_TARGETS):
+                raise _refuse(where, f"asks for _partial_ {value!r} on {target!r}")
+            continue
+        if key.startswith("_") and key.endswith("_"):
+            raise _refuse(f"{where}.{key}", f"uses the instantiation key {key}")
+        _check_targets(value, f"{where}.{key}")
 
 
 def read_checkpoint(path: str | Path, map_location: str | torch.device = "cpu", unsafe: bool = False) -> dict:
@@ -65,9 +112,12 @@ def read_checkpoint(path: str | Path, map_location: str | torch.device = "cpu", 
     try:
         ckpt = torch.load(path, map_location=map_location, weights_only=not unsafe)
     except Exception as e:  # torch raises UnpicklingError, RuntimeError, EOFError... for bad files
-        raise CheckpointError(
-            f"{path}: cannot be loaded safely (weights_only): {str(e).splitlines()[0]}"
-        ) from None
+        # name what the file holds, not torch's advice to turn the check off
+        lines = [line.strip() for line in str(e).splitlines() if line.strip()]
+        found = [line for line in lines if "Unsupported global" in line]
+        plain = [line for line in lines if "weights_only" not in line and "weights only" not in line.lower()]
+        reason = (found or plain or [type(e).__name__])[0]
+        raise CheckpointError(f"{path}: cannot be loaded safely (weights_only): {reason}") from None
     if not isinstance(ckpt, dict) or "seqlab" not in ckpt or "state_dict" not in ckpt:
         raise CheckpointError(f"{path}: not a seqlab checkpoint (no 'seqlab' entry)")
     return ckpt
