@@ -10,8 +10,7 @@ how to install the tested one.
 from __future__ import annotations
 
 import re
-import tomllib
-from importlib.metadata import version
+from importlib.metadata import requires, version
 from pathlib import Path
 
 import pytest
@@ -25,9 +24,9 @@ def _pair() -> str:
 
 
 def _pins() -> dict[str, str]:
-    """Exact pins (``name==version``) in pyproject's dependencies."""
-    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
-    return dict(m.groups() for d in deps if (m := re.fullmatch(r"([\w-]+)==([\w.]+)", d.split(";")[0].strip())))
+    """Exact pins (``name==version``) among seqlab's installed requirements (pyproject's dependencies)."""
+    deps = [d for d in requires("seqlab") or [] if "extra ==" not in d]
+    return dict(m.groups() for d in deps if (m := re.fullmatch(r"([\w-]+)\s*==\s*([\w.]+)", d.split(";")[0].strip())))
 
 
 def _constraints() -> dict[str, set[str]]:
