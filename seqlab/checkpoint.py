@@ -136,6 +136,8 @@ def load_model(path: str | Path, map_location: str | torch.device = "cpu", unsaf
     if "model" not in info:
         raise CheckpointError(f"{path}: has no model recipe; was it written by seqlab train?")
     _check_targets(info["model"])
+    if not isinstance(info["model"], dict) or info["model"].get("_target_") not in _MODULES:
+        raise _refuse("model", "is not a CTCModule recipe")
     alphabet = Alphabet.from_dict(info["alphabet"])
     module = instantiate(info["model"], alphabet=alphabet, metrics=info.get("metrics", ["cer", "wer"]))
     module.load_state_dict(ckpt["state_dict"])

@@ -54,6 +54,8 @@ HOSTILE = {
         encoder={**GOOD_ENCODER, "hidden_size": write_attack(v)}),
     "target inside a list": lambda v: model(encoder={**GOOD_ENCODER, "cell": [write_attack(v)]}),
     "interpolation in a string": lambda v: model(encoder={**GOOD_ENCODER, "cell": "${oc.env:HOME}"}),
+    "an encoder where the module belongs": lambda v: dict(GOOD_ENCODER),
+    "no target at all": lambda v: {"encoder": dict(GOOD_ENCODER)},
     "non-string target": lambda v: model(encoder={**GOOD_ENCODER, "_target_": ["seqlab.nn.BLSTMEncoder"]}),
 }
 
