@@ -69,8 +69,10 @@ def test_checkpoint_that_would_run_code_is_refused(tmp_path: Path):
 
     bad = tmp_path / "evil.ckpt"
     torch.save({"seqlab": {}, "state_dict": {}, "x": Evil()}, bad)
-    with pytest.raises(CheckpointError, match="cannot be loaded safely"):
+    with pytest.raises(CheckpointError, match="cannot be loaded safely") as err:
         read_checkpoint(bad)
+    # it names what the file holds, and never suggests turning the check off
+    assert "weights_only=False" not in str(err.value) and "Unsupported global" in str(err.value)
 
 
 def test_untrusted_target_is_refused(tmp_path: Path):
