@@ -88,7 +88,13 @@ def _lengths(rng: np.random.Generator, mean_std: tuple[float, float], n: int, lo
     return np.maximum(low, np.rint(rng.normal(mean, std, n))).astype(int)
 
 
-def make_samples(corpus: str, n: int, seed: int, scale: float = 1.0) -> tuple[list[Sample], int]:
+def input_size(corpus: str, scale: float = 1.0) -> int:
+    """Features per frame (speech) or line height in pixels (images): the encoder's input size."""
+    spec = CORPORA[corpus]
+    return spec["features"] if corpus == "timit" else max(16, int(spec["height"] * scale))
+
+
+def make_samples(corpus: str, n: int, seed: int, scale: float = 1.0) -> list[Sample]:
     """``n`` random samples with the corpus' geometry (``scale`` < 1 shrinks them for a dry run)."""
     spec = CORPORA[corpus]
     rng = np.random.default_rng(seed)
@@ -99,13 +105,13 @@ def make_samples(corpus: str, n: int, seed: int, scale: float = 1.0) -> tuple[li
         for i in range(n):
             x = torch.randn(int(frames[i]), spec["features"])
             samples.append(Sample(f"u{i}", x, rng.integers(1, spec["classes"] + 1, targets[i]).tolist(), "", "mem"))
-        return samples, spec["features"]
-    height = max(16, int(spec["height"] * scale))
+        return samples
+    height = input_size(corpus, scale)
     widths = np.maximum(_lengths(rng, spec["width"], n, 64) * scale, 12 * targets * scale).astype(int)
     for i in range(n):
         x = torch.rand(1, height, int(widths[i]))
         samples.append(Sample(f"l{i}", x, rng.integers(1, spec["classes"] + 1, targets[i]).tolist(), "", "mem"))
-    return samples, height
+    return samples
 
 
 def compose_recipe(experiment: str, corpus: str, height: int):
@@ -122,12 +128,12 @@ def run(args: argparse.Namespace) -> dict:
     spec = CORPORA[args.corpus]
     scale = 0.25 if args.dry_run else 1.0
     n_steps = args.warmup + args.steps
-    probe = compose_recipe(args.experiment, args.corpus, 0 if args.corpus == "timit" else spec["height"])
-    batch_size = args.batch_size or int(probe.data.batch_size)
-    samples, input_size = make_samples(args.corpus, n_steps * batch_size, seed=0, scale=scale)
-    cfg = compose_recipe(args.experiment, args.corpus, input_size)
+    size = input_size(args.corpus, scale)
+    cfg = compose_recipe(args.experiment, args.corpus, size)
+    batch_size = args.batch_size or int(cfg.data.batch_size)
+    samples = make_samples(args.corpus, n_steps * batch_size, seed=0, scale=scale)
     if OmegaConf.is_missing(cfg.model.encoder, "input_size"):
-        cfg.model.encoder.input_size = input_size
+        cfg.model.encoder.input_size = size
     if args.dry_run:
         cfg.model.encoder.hidden_size = min(int(cfg.model.encoder.hidden_size), 16)
     alphabet = Alphabet([chr(0x100 + k) for k in range(spec["classes"])])  # any distinct symbols
