@@ -92,8 +92,37 @@ def _check_targets(node: Any, where: str = "model") -> None:
         _check_targets(value, f"{where}.{key}")
 
 
+def load_plain(path: str | Path, map_location: Any = "cpu", unsafe: bool = False) -> Any:
+    """``torch.load`` of a local file with ``weights_only=True``: tensors and plain data, never pickled code.
+
+    The one place seqlab (and, through :class:`~seqlab.lit.checkpoint_io.AtomicCheckpointIO`,
+    Lightning) reads a checkpoint. A URL is refused: fetch the file yourself.
+
+    Raises:
+        CheckpointError: naming the file, when it is a URL, missing, truncated or holds
+            objects that only an unsafe load could build.
+    """
+    if "://" in str(path):
+        raise CheckpointError(f"{path}: checkpoints are read from local files only, not URLs; "
+                              "download it yourself and check where it comes from")
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: checkpoint not found")
+    if unsafe:
+        log.warning("%s: loading with weights_only=False; this runs any code the file holds", path)
+    try:
+        return torch.load(path, map_location=map_location, weights_only=not unsafe)
+    except Exception as e:  # torch raises UnpicklingError, RuntimeError, EOFError... for bad files
+        # name what the file holds, not torch's advice to turn the check off
+        lines = [line.strip() for line in str(e).splitlines() if line.strip()]
+        found = [line for line in lines if "Unsupported global" in line]
+        plain = [line for line in lines if "weights_only" not in line and "weights only" not in line.lower()]
+        reason = (found or plain or [type(e).__name__])[0]
+        raise CheckpointError(f"{path}: cannot be loaded safely (weights_only): {reason}") from None
+
+
 def read_checkpoint(path: str | Path, map_location: str | torch.device = "cpu", unsafe: bool = False) -> dict:
-    """The checkpoint's dict, loaded without running pickled code.
+    """The checkpoint's dict, loaded without running pickled code (:func:`load_plain`).
 
     Args:
         unsafe: load with full pickle (``weights_only=False``). Only for a
@@ -104,20 +133,7 @@ def read_checkpoint(path: str | Path, map_location: str | torch.device = "cpu", 
         CheckpointError: naming the file, when it is missing, truncated, holds
             objects that only an unsafe load could build, or is no seqlab checkpoint.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"{path}: checkpoint not found")
-    if unsafe:
-        log.warning("%s: loading with weights_only=False; this runs any code the file holds", path)
-    try:
-        ckpt = torch.load(path, map_location=map_location, weights_only=not unsafe)
-    except Exception as e:  # torch raises UnpicklingError, RuntimeError, EOFError... for bad files
-        # name what the file holds, not torch's advice to turn the check off
-        lines = [line.strip() for line in str(e).splitlines() if line.strip()]
-        found = [line for line in lines if "Unsupported global" in line]
-        plain = [line for line in lines if "weights_only" not in line and "weights only" not in line.lower()]
-        reason = (found or plain or [type(e).__name__])[0]
-        raise CheckpointError(f"{path}: cannot be loaded safely (weights_only): {reason}") from None
+    ckpt = load_plain(path, map_location, unsafe=unsafe)
     if not isinstance(ckpt, dict) or "seqlab" not in ckpt or "state_dict" not in ckpt:
         raise CheckpointError(f"{path}: not a seqlab checkpoint (no 'seqlab' entry)")
     return ckpt
