@@ -19,14 +19,17 @@ from pathlib import Path
 import lightning as L
 import torch
 from hydra.utils import instantiate
+from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger
 from omegaconf import DictConfig, OmegaConf
 
-from seqlab.atomic import write_text_atomic
+from seqlab.atomic import remove_stale_temporaries, write_text_atomic
 from seqlab.cli.hydra_app import run_hydra
+from seqlab.cli.resume import check_resume_config, resume_checkpoint
 from seqlab.errors import ConfigError
 from seqlab.lit.callbacks import RecipeCallback
 from seqlab.lit.checkpoint_io import AtomicCheckpointIO
+from seqlab.lit.run_checkpoint import RunCheckpoint
 from seqlab.lit.throughput import ThroughputMonitor
 
 log = logging.getLogger("seqlab.train")
@@ -41,20 +44,7 @@ def _as_float(v) -> float:
     return float(v.item() if isinstance(v, torch.Tensor) else v)
 
 
-def resume_checkpoint(resume: str | None, run_dir: Path) -> str | None:
-    """The checkpoint to resume from: ``auto`` takes ``RUN_DIR/checkpoints/last.ckpt`` if present."""
-    if resume in (None, "", "none", "never"):
-        return None
-    if resume == "auto":
-        last = run_dir / "checkpoints" / "last.ckpt"
-        return str(last) if last.exists() else None
-    path = Path(resume)
-    if not path.is_file():
-        raise ConfigError(f"resume={resume}: no such checkpoint; use resume=auto or a path to a .ckpt file")
-    return str(path)
-
-
-def build(cfg: DictConfig):
+def build(cfg: DictConfig, resuming: bool = False):
     """Data module (set up, with its alphabet), model and trainer from the config."""
     missing = sorted(OmegaConf.missing_keys(cfg) - {"model.encoder.input_size"})
     if missing:
@@ -69,12 +59,33 @@ def build(cfg: DictConfig):
         cfg.model.encoder.input_size = datamodule.feature_size
     model = instantiate(cfg.model, alphabet=datamodule.alphabet, metrics=list(datamodule.metrics))
     recipe = RecipeCallback(
-        model=OmegaConf.to_container(cfg.model, resolve=True), data=datamodule.recipe()
+        model=OmegaConf.to_container(cfg.model, resolve=True), data=datamodule.recipe(),
+        config=OmegaConf.to_container(cfg, resolve=True),
+        # a resumed run's config.yaml is rewritten once training has restarted, not before
+        config_path=str(Path(cfg.run_dir) / "config.yaml") if resuming else None,
     )
     callbacks = [instantiate(c) for c in (cfg.get("callbacks") or {}).values()] + [recipe]
+    plain = [type(c).__name__ for c in callbacks if isinstance(c, ModelCheckpoint) and not isinstance(c, RunCheckpoint)]
+    if resuming and plain:
+        raise ConfigError(f"resume: the callbacks include {', '.join(plain)}, which would take file paths from the "
+                          "checkpoint; use seqlab.lit.run_checkpoint.RunCheckpoint (same arguments)")
     logger = CSVLogger(save_dir=cfg.run_dir, name="logs", version="")
     trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=logger, plugins=[AtomicCheckpointIO()])
     return datamodule, model, trainer
+
+
+def best_checkpoint(trainer) -> str | None:
+    """The run's best checkpoint, ``dirpath/best.ckpt`` of its checkpoint callback: a file of this run's own.
+
+    Never a path read from a checkpoint (:class:`RunCheckpoint` keeps none);
+    None when the callback has written no best checkpoint (then the final
+    weights are evaluated).
+    """
+    ckpt = trainer.checkpoint_callback
+    if not isinstance(ckpt, RunCheckpoint):
+        return None
+    own = ckpt.own_path(ckpt.filename) if ckpt.save_top_k and ckpt.monitor else None
+    return str(own) if own is not None else None
 
 
 def train(cfg: DictConfig) -> dict:
@@ -83,24 +94,30 @@ def train(cfg: DictConfig) -> dict:
     run_dir.mkdir(parents=True, exist_ok=True)
     L.seed_everything(cfg.seed, workers=True)
     started = time.monotonic()
-    datamodule, model, trainer = build(cfg)
+    stale = remove_stale_temporaries(run_dir) + remove_stale_temporaries(run_dir / "checkpoints")
+    if stale:
+        log.info("removed %d temporary file(s) left in %s by a killed run", stale, run_dir)
+    ckpt_path = resume_checkpoint(cfg.get("resume"), run_dir)
+    datamodule, model, trainer = build(cfg, resuming=ckpt_path is not None)
+    if ckpt_path is not None:  # after build: the config is complete (the encoder's input size)
+        check_resume_config(ckpt_path, run_dir, OmegaConf.to_container(cfg, resolve=True))
     if trainer.is_global_zero:
-        (run_dir / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
+        if ckpt_path is None:
+            write_text_atomic(run_dir / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
         n = {s: len(d) for s, d in datamodule.datasets.items()}
         log.info("data: %s %s; alphabet of %d symbols; model: %.2fM parameters", getattr(datamodule, "root", ""), n,
                  len(datamodule.alphabet), sum(p.numel() for p in model.parameters()) / 1e6)
-    ckpt_path = resume_checkpoint(cfg.get("resume"), run_dir)
     if ckpt_path is not None:
         log.info("resuming from %s", ckpt_path)
-    # weights_only: resuming never unpickles code, even from a checkpoint someone sent you
+    # weights_only (AtomicCheckpointIO forces it too): resuming never unpickles code,
+    # even from a checkpoint someone sent you
     trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
     fit_seconds = time.monotonic() - started
 
-    ckpt = trainer.checkpoint_callback
-    best = ckpt.best_model_path if ckpt is not None and ckpt.best_model_path else None
+    best = best_checkpoint(trainer)
     metrics: dict = {}
     for stage, run in (("val", trainer.validate), ("test", trainer.test)):
-        results = run(model, datamodule=datamodule, ckpt_path=best, verbose=False)
+        results = run(model, datamodule=datamodule, ckpt_path=best, verbose=False, weights_only=True)
         for k, v in (results[0] if results else {}).items():
             metrics[k] = _as_float(v)
     metrics.update(

@@ -8,20 +8,35 @@ from seqlab.checkpoint import FORMAT_VERSION
 
 
 class RecipeCallback(L.Callback):
-    """Writes the model config and data recipe into every checkpoint.
+    """Writes the model config, data recipe and run config into every checkpoint.
 
     Args:
         model: the resolved Hydra config of the model, as plain data.
         data: the data module's preprocessing recipe, as plain data.
+        config: the run's whole resolved config (what a resume is compared with).
+        config_path: if given, ``config`` is written there as YAML when training
+            starts (a resumed run: only once its checkpoint has been restored).
     """
 
-    def __init__(self, model: dict, data: dict) -> None:
+    def __init__(self, model: dict, data: dict, config: dict | None = None, config_path: str | None = None) -> None:
         self.model = model
         self.data = data
+        self.config = config
+        self.config_path = config_path
+
+    def on_train_start(self, trainer, pl_module) -> None:
+        if self.config_path and self.config is not None and trainer.is_global_zero:
+            from omegaconf import OmegaConf
+
+            from seqlab.atomic import write_text_atomic
+
+            write_text_atomic(self.config_path, OmegaConf.to_yaml(self.config))
 
     def on_save_checkpoint(self, trainer, pl_module, checkpoint: dict) -> None:
         seqlab = checkpoint.setdefault("seqlab", {})
         seqlab.update({"format": FORMAT_VERSION, "model": self.model, "data": self.data})
+        if self.config is not None:
+            seqlab["config"] = self.config
 
 
 class LearningCurves(L.Callback):

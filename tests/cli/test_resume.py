@@ -144,3 +144,48 @@ def test_sigkill_at_an_epoch_boundary_then_resume(tmp_path: Path):
     assert json.loads((run_dir / "metrics.json").read_text())["global_step"] == 30
     after = read_trace(tmp_path / "second.txt")
     assert sorted(i for _, e, ids in after if e == 2 for i in ids) == sorted(i for i, _ in train)
+
+
+def _run(command: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+
+
+@pytest.mark.slow
+def test_resume_with_changed_settings_is_refused_and_keeps_the_config(tmp_path: Path):
+    """resume=auto with another learning rate would train with the old one (the optimizer state
+    wins): refused, naming the key; config.yaml is left as the run wrote it; a failed resume too;
+    temporary files of a killed writer are cleared when the run starts."""
+    root = write_iam(tmp_path / "iam", {"train": [(f"a01-000-{i:02d}", WORDS[i]) for i in range(8)],
+                                        "val": [("b01-000-00", "abc")], "test": [("c01-000-00", "cab")]}, height=16)
+    run_dir = tmp_path / "run"
+    base = train_command(root, run_dir, tmp_path / "trace.txt", 1, 100)
+    assert _run(base, tmp_path).returncode == 0
+    config = (run_dir / "config.yaml").read_bytes()
+
+    changed = _run([*base, "model.optimizer.lr=0.5", "model.encoder.hidden_size=32", "trainer.max_epochs=2"], tmp_path)
+    assert changed.returncode == 2
+    refused = changed.stderr.split("may change only")[0]
+    assert "model.optimizer.lr: 0.003 -> 0.5" in refused and "model.encoder.hidden_size: 48 -> 32" in refused
+    assert "trainer.max_epochs" not in refused
+    assert (run_dir / "config.yaml").read_bytes() == config
+
+    last = run_dir / "checkpoints" / "last.ckpt"
+    good = last.read_bytes()
+    last.write_bytes(good[: len(good) // 2])  # a torn checkpoint: the resume fails before training
+    torn = _run([*base, "trainer.max_epochs=2"], tmp_path)
+    assert torn.returncode == 2 and "last.ckpt" in torn.stderr
+    assert (run_dir / "config.yaml").read_bytes() == config
+
+    last.write_bytes(good)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    stale = [run_dir / "checkpoints" / f".last.ckpt.tmp-{dead.pid}", run_dir / f".metrics.json.tmp-{dead.pid}"]
+    live = run_dir / "checkpoints" / f".best.ckpt.tmp-{os.getpid()}"  # a writer still running: kept
+    for p in (*stale, live):
+        p.write_bytes(b"half")
+    resumed = _run([*base, "trainer.max_epochs=2"], tmp_path)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert not any(p.exists() for p in stale) and live.exists()
+    assert "removed 2 temporary file(s)" in (run_dir / "train.log").read_text()
+    assert "max_epochs: 2" in (run_dir / "config.yaml").read_text()
