@@ -140,13 +140,20 @@ class CTCDataModule(L.LightningDataModule):
         """Plain-data preprocessing settings a checkpoint needs to read new inputs."""
         raise NotImplementedError
 
+    def missing_split_hint(self, empty: list[str]) -> str:
+        """What to check when the splits ``empty`` have no records (said in the ConfigError)."""
+        return "check the data paths and split settings: training needs train, val and test records"
+
     # --- shared machinery -------------------------------------------------
     def setup(self, stage: str | None = None) -> None:
         if self.datasets:
             return
         records = {split: self.read_split(split) for split in SPLITS}
-        if not records["train"]:
-            raise ConfigError(f"{type(self).__name__}: the training split is empty; check the data paths")
+        empty = [split for split in SPLITS if not records[split]]
+        if empty:  # before any training: a run without val or test would only fail at its end
+            where = f" ({self.root})" if getattr(self, "root", None) else ""
+            raise ConfigError(f"{type(self).__name__}{where}: the {' and '.join(empty)} split(s) are empty; "
+                              f"{self.missing_split_hint(empty)}")
         self.alphabet = self._build_alphabet(records["train"])
         for split in SPLITS:
             kept, targets = self._encode(split, records[split])

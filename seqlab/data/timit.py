@@ -274,6 +274,12 @@ class TIMITDataModule(SpeechDataModule):
     def recipe(self) -> dict:
         return {**super().recipe(), "corpus": "timit", "test_set": self.test_set}
 
+    def missing_split_hint(self, empty: list[str]) -> str:
+        folders = sorted({"TRAIN/" if split == "train" else "TEST/" for split in empty})
+        return (f"TIMIT's train split comes from TRAIN/, val (the dev speakers) and test (the {self.test_set} "
+                f"test set) from TEST/: check that {' and '.join(folders)} under {self.root} hold .WAV and .PHN "
+                "files, and that dev_speakers / test_speakers name speakers that are there")
+
     def utterances(self) -> list[Utterance]:
         if self._utterances is None:
             self._utterances = scan_timit(self.root)

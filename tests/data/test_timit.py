@@ -171,3 +171,22 @@ def test_missing_root_and_bad_options(tmp_path: Path):
         scan_timit(tmp_path / "empty")
     with pytest.raises(ConfigError, match="test_set"):
         TIMITDataModule(str(tmp_path), test_set="all")
+
+
+def test_a_copy_without_test_is_refused_before_training(timit):
+    """Only TRAIN/: a ConfigError at setup naming the empty splits and TEST/ (it used to train a whole
+    epoch, then die in early stopping on a val/per that was never logged)."""
+    import shutil
+
+    root, _ = timit
+    shutil.rmtree(root / "TEST")
+    dm = TIMITDataModule(str(root), batch_size=2)
+    with pytest.raises(ConfigError, match=r"the val and test split\(s\) are empty.*TEST/"):
+        dm.setup("fit")
+
+
+def test_speakers_not_in_the_copy_leave_an_empty_split_refused(timit):
+    root, _ = timit
+    dm = TIMITDataModule(str(root), batch_size=2, dev_speakers=["nobody"])
+    with pytest.raises(ConfigError, match=r"the val split\(s\) are empty.*dev_speakers"):
+        dm.setup("fit")
