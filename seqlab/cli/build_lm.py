@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from seqlab.errors import SeqlabError
+from seqlab.text.files import BOM
+from seqlab.text.files import read_text as read_utf8
 
 EPILOG = """\
 The text is one sentence (or text line) per line, words separated by spaces,
@@ -67,9 +69,9 @@ def build_parser(prog: str = "seqlab build-lm") -> argparse.ArgumentParser:
 def read_text(path: str) -> list[str]:
     """Lines of a UTF-8 text file (``-``: standard input)."""
     if path == "-":
-        return sys.stdin.read().splitlines()
+        return sys.stdin.read().removeprefix(BOM).splitlines()
     try:
-        return Path(path).read_text(encoding="utf-8").splitlines()
+        return read_utf8(path).splitlines()
     except FileNotFoundError:
         raise SeqlabError(f"{path}: no such file") from None
     except UnicodeDecodeError as e:

@@ -37,6 +37,7 @@ from seqlab.data.image_cache import ImageCache
 from seqlab.data.images import LineImageTransform, image_size
 from seqlab.data.module import CTCDataModule, Record, warn_skipped
 from seqlab.errors import ConfigError, DataFormatError, UnreadableFileError
+from seqlab.text.files import read_text, without_bom
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
 STATUSES = ("ok", "err")
@@ -96,7 +97,7 @@ def read_lines_txt(path: str | Path) -> tuple[dict[str, IAMLine], list[str]]:
     """
     path = Path(path)
     try:
-        raw = path.read_bytes()
+        raw = without_bom(path.read_bytes())
     except FileNotFoundError:
         raise ConfigError(f"{path}: not found; data.root must hold ascii/lines.txt") from None
     lines: dict[str, IAMLine] = {}
@@ -126,7 +127,7 @@ def read_id_list(path: str | Path) -> list[str]:
     """Line ids of a split list file (one per row; blank and ``#`` rows ignored)."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
+        text = read_text(path, errors="replace")
     except FileNotFoundError:
         raise ConfigError(f"{path}: split list not found; set data.train_list / data.val_list / data.test_list") from None
     return [r.split()[0] for r in text.splitlines() if r.strip() and not r.lstrip().startswith("#")]

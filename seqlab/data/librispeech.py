@@ -25,6 +25,7 @@ from pathlib import Path
 from seqlab.data.module import Record, warn_skipped
 from seqlab.data.speech import SpeechDataModule
 from seqlab.errors import ConfigError, UnreadableFileError
+from seqlab.text.files import read_text
 
 ALPHABET: tuple[str, ...] = (*"ABCDEFGHIJKLMNOPQRSTUVWXYZ", "'", " ")
 _UTTERANCE_ID = re.compile(r"^(\d+)-(\d+)-(\d+)$")
@@ -36,7 +37,7 @@ def read_trans(path: str | Path) -> tuple[dict[str, tuple[str, str]], list[str]]
     path = Path(path)
     lines: dict[str, tuple[str, str]] = {}
     problems: list[str] = []
-    text = path.read_bytes().decode("utf-8", errors="replace")
+    text = read_text(path, errors="replace")
     for n, row in enumerate(text.splitlines(), start=1):
         if not row.strip():
             continue

@@ -47,6 +47,7 @@ from seqlab.data.module import Record, warn_skipped
 from seqlab.data.speech import SpeechDataModule
 from seqlab.errors import ConfigError, DataFormatError, UnreadableFileError
 from seqlab.text.phones import TIMIT_PHONES_61
+from seqlab.text.files import read_text
 
 # The standard 50-speaker development set (Halberstadt 1998; Kaldi's conf/dev_spk.list).
 DEV_SPEAKERS: tuple[str, ...] = tuple(
@@ -88,7 +89,7 @@ def _sample_span(fields: list[str], where: str, row: str) -> tuple[int, int]:
 def _rows(path: str | Path):
     """(``file:line``, fields, row) of every non-blank row of a TIMIT label file."""
     path = Path(path)
-    for n, row in enumerate(path.read_bytes().decode("utf-8", errors="replace").splitlines(), start=1):
+    for n, row in enumerate(read_text(path, errors="replace").splitlines(), start=1):
         fields = row.split()
         if fields:
             yield f"{path}:{n}", fields, row
@@ -148,7 +149,7 @@ def read_txt(path: str | Path) -> tuple[int, int, str]:
         DataFormatError: naming the file, when it holds no such line.
     """
     path = Path(path)
-    rows = [r for r in path.read_bytes().decode("utf-8", errors="replace").splitlines() if r.strip()]
+    rows = [r for r in read_text(path, errors="replace").splitlines() if r.strip()]
     if len(rows) != 1:
         raise DataFormatError(f"{path}: expected one 'start end sentence' line, got {len(rows)}")
     fields = rows[0].split(maxsplit=2)

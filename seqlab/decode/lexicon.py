@@ -39,6 +39,7 @@ from pathlib import Path
 
 from seqlab.errors import ConfigError
 from seqlab.text import BLANK, BLANK_SYMBOL, Alphabet
+from seqlab.text.files import read_text
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +117,7 @@ def read_lexicon(path: str | Path, tokens: TokenSet) -> dict[str, list[list[str]
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path)
     except FileNotFoundError:
         raise ConfigError(f"{path}: lexicon not found") from None
     except UnicodeDecodeError as e:
