@@ -17,6 +17,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from seqlab.checkpoint import read_checkpoint
+from seqlab.cli.config_types import check_config_types
 from seqlab.cli.hydra_app import run_hydra
 from seqlab.errors import ConfigError
 from seqlab.report import evaluate_checkpoint
@@ -48,6 +49,7 @@ def evaluate(cfg: DictConfig) -> Path:
         raise ConfigError(f"compare={cfg.compare}: no such file; give a second .ckpt or compare=null")
     if cfg.worst < 0 or cfg.bootstrap < 1:
         raise ConfigError(f"worst must be >= 0 and bootstrap >= 1, got worst={cfg.worst}, bootstrap={cfg.bootstrap}")
+    check_config_types({"data": OmegaConf.to_container(cfg.data, resolve=True, throw_on_missing=False)})
     datamodule = build_datamodule(cfg.data, checkpoint)
     out = evaluate_checkpoint(
         checkpoint,

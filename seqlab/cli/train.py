@@ -24,6 +24,7 @@ from lightning.pytorch.loggers import CSVLogger
 from omegaconf import DictConfig, OmegaConf
 
 from seqlab.atomic import remove_stale_temporaries, write_text_atomic
+from seqlab.cli.config_types import check_config_types
 from seqlab.cli.hydra_app import run_hydra
 from seqlab.cli.resume import check_resume_config, resume_checkpoint
 from seqlab.errors import ConfigError
@@ -52,6 +53,7 @@ def build(cfg: DictConfig, resuming: bool = False):
             f"set {', '.join(missing)} on the command line, e.g. "
             f"seqlab train {' '.join(f'{k}=...' for k in missing)}"
         )
+    check_config_types(OmegaConf.to_container(cfg, resolve=True, throw_on_missing=False))
     datamodule = instantiate(cfg.data)
     datamodule.prepare_data()
     datamodule.setup("fit")
