@@ -196,12 +196,18 @@ class Recognizer:
         """Read and preprocess one file.
 
         Raises:
-            UnreadableFileError: naming the file and the reason.
+            UnreadableFileError: naming the file and the reason, also when
+                preparing this one input runs out of memory.
         """
         if self.kind == "image":
             from seqlab.data.images import open_grey
 
-            return self.prepare_image(open_grey(path), str(path))
+            try:
+                return self.prepare_image(open_grey(path), str(path))
+            except MemoryError:
+                # one oversized input must cost only itself, never the files batched with it
+                raise UnreadableFileError(f"{path}: not enough memory to prepare this image; "
+                                          "crop or downscale it") from None
         from seqlab.data.audio import read_audio
 
         wave = read_audio(path, self.features.sample_rate)
@@ -211,10 +217,17 @@ class Recognizer:
             raise UnreadableFileError(f"{path}: {e}") from None
 
     def prepare_image(self, img: Image.Image, source: str = "<image>") -> Prepared:
-        """A grey ("L") line image -> network input (other modes are converted to grey first)."""
+        """A grey ("L") line image -> network input (other modes are converted to grey first,
+        transparency onto white paper).
+
+        Raises:
+            UnreadableFileError: when resizing to the model's height would make it too large.
+        """
         if self.kind != "image":
             raise ConfigError("this model reads audio, not images")
-        grey = img if img.mode == "L" else img.convert("L")
+        from seqlab.data.images import to_grey
+
+        grey = img if img.mode == "L" else to_grey(img)
         return Prepared(source, self.transform(grey), grey.width)
 
     def prepare_audio(self, wave: torch.Tensor, sample_rate: int, source: str = "<audio>") -> Prepared:

@@ -68,7 +68,9 @@ def read_audio(path: str | Path, sample_rate: int = SAMPLE_RATE) -> torch.Tensor
         (N,) float32 tensor, full scale = 1.0.
 
     Raises:
-        UnreadableFileError: naming the file, when it cannot be decoded or is empty.
+        UnreadableFileError: naming the file, when it cannot be decoded, is
+            empty, or holds NaN or infinite samples (a float WAV can), which
+            would otherwise turn every statistic computed over a corpus into NaN.
     """
     try:
         data, rate = sf.read(str(path), dtype="float32", always_2d=True)  # (N, channels)
@@ -78,6 +80,12 @@ def read_audio(path: str | Path, sample_rate: int = SAMPLE_RATE) -> torch.Tensor
         raise UnreadableFileError(f"{path}: cannot decode audio ({_reason(e)})") from None
     if data.shape[0] == 0:
         raise UnreadableFileError(f"{path}: the audio holds no samples (zero-length file)")
+    bad = int(np.count_nonzero(~np.isfinite(data)))
+    if bad:
+        raise UnreadableFileError(
+            f"{path}: {bad:,} of {data.size:,} samples are not finite (NaN or infinite); "
+            "repair or re-export the audio, or leave the file out"
+        )
     wave = torch.from_numpy(np.ascontiguousarray(data.mean(axis=1)))  # (N, C) -> (N,)
     if rate != sample_rate:
         wave = AF.resample(wave, int(rate), sample_rate)

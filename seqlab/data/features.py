@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -37,7 +38,7 @@ from torchaudio.transforms import FrequencyMasking, TimeMasking
 
 from seqlab.data.audio import SAMPLE_RATE, read_audio
 from seqlab.data.disk_cache import entry_path, file_key, read_npy, write_npy_atomic
-from seqlab.errors import ConfigError, UnreadableFileError
+from seqlab.errors import ConfigError, DataFormatError, UnreadableFileError
 
 # libsndfile gives full scale 1.0; Kaldi's filterbank expects 16-bit sample
 # values, so that its energy floor and log values match Kaldi's own features.
@@ -171,17 +172,19 @@ class FeatureCache:
         """(T, S) float32 static features of an audio file, from the cache when there.
 
         Raises:
-            UnreadableFileError: naming the file, when it cannot be decoded or is too short.
+            UnreadableFileError: naming the file, when it cannot be decoded, is too
+                short, or its features are not finite (also when read from the cache).
         """
         cached = self.path_for(audio)
         stored = read_npy(cached) if cached is not None else None
         if stored is not None:
-            return torch.from_numpy(stored.astype(np.float32))
+            return _finite(torch.from_numpy(stored.astype(np.float32)), audio)
         wave = read_audio(audio, self.features.sample_rate)  # its errors name the file
         try:
             static = self.features.static(wave)
         except UnreadableFileError as e:
             raise UnreadableFileError(f"{audio}: {e}") from None
+        _finite(static, audio)  # before it is cached
         if cached is not None:
             stored = static.numpy().astype(np.float16)
             write_npy_atomic(cached, stored)
@@ -190,13 +193,44 @@ class FeatureCache:
         return static
 
 
+def _finite(static: torch.Tensor, audio: str | Path) -> torch.Tensor:
+    """``static`` (T, S) itself, after checking that every value is finite.
+
+    Raises:
+        UnreadableFileError: naming the file (extreme samples, or a cache entry
+            stored before :func:`~seqlab.data.audio.read_audio` refused NaN samples).
+    """
+    bad = int((~torch.isfinite(static)).sum())
+    if bad:
+        raise UnreadableFileError(
+            f"{audio}: {bad:,} of {static.numel():,} feature values are not finite (NaN or infinite); "
+            "check the audio's samples, repair or re-export it, or leave the file out"
+        )
+    return static
+
+
 @dataclass
 class FeatureStats:
-    """Per-feature mean and standard deviation, as plain lists (they go into checkpoints)."""
+    """Per-feature mean and standard deviation, as plain lists (they go into checkpoints).
+
+    Raises:
+        DataFormatError: when a mean or deviation is NaN or infinite (they would
+            make every normalised input NaN).
+    """
 
     mean: list[float]
     std: list[float]
     frames: int = 0
+
+    def __post_init__(self) -> None:
+        bad = [i for i, (m, s) in enumerate(zip(self.mean, self.std)) if not (math.isfinite(m) and math.isfinite(s))]
+        if bad:
+            i = bad[0]
+            raise DataFormatError(
+                f"normalisation statistics over {self.frames:,} frames are not finite in {len(bad)} of "
+                f"{len(self.mean)} features (feature {i}: mean {self.mean[i]}, std {self.std[i]}): the "
+                "features they come from hold NaN or infinite values; find and leave out that input"
+            )
 
     @classmethod
     def identity(cls, size: int) -> FeatureStats:

@@ -17,31 +17,35 @@ from PIL import Image, ImageOps
 from seqlab.errors import ConfigError, UnreadableFileError
 
 # Decompression-bomb limit: a text line at 300 dpi is about 3,000 x 300 pixels;
-# 50 megapixels leaves room for whole pages and refuses crafted bombs.
+# 50 megapixels leaves room for whole pages and refuses crafted bombs. It holds
+# for the decoded image and again for the image resized to the line height.
 MAX_PIXELS = 50_000_000
+# Widest line after resizing: a page-wide line is under 10,000 pixels at any
+# model's height; a 100,000-pixel ribbon is no text line, and a batch of them
+# would exhaust memory in the network.
+MAX_LINE_WIDTH = 100_000
 
 
 def open_grey(path: str | Path) -> Image.Image:
-    """Decode an image file as 8-bit grey ("L").
+    """Decode a one-page image file as 8-bit grey ("L"), upright and on white paper.
+
+    The EXIF orientation is applied (any format), transparent pixels become
+    white paper (dropping the alpha channel would turn them black), and
+    ``info["source"]`` holds the path, so that later errors can name the file.
 
     Raises:
         UnreadableFileError: naming the file, when it is missing, truncated,
-            not an image, or larger than :data:`MAX_PIXELS`.
+            not an image, larger than :data:`MAX_PIXELS`, or has several pages.
     """
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as img:
-                if img.width * img.height > MAX_PIXELS:
-                    raise UnreadableFileError(
-                        f"{path}: {img.width} x {img.height} pixels exceeds the limit of "
-                        f"{MAX_PIXELS:,}; crop or downscale the image"
-                    )
+            # From a file object, not a name: Pillow then never memory-maps the pixels,
+            # which for an uncompressed TIFF with an orientation tag (5-8) garbles them
+            with open(path, "rb") as f, Image.open(f) as img:
+                _check_header(img, path)
                 img.load()
-                grey = ImageOps.exif_transpose(img) if img.format == "JPEG" else img
-                if grey.mode == "I;16" or grey.mode == "I":
-                    grey = Image.fromarray((np.asarray(grey, dtype=np.float64) / 257).astype(np.uint8))
-                return grey.convert("L")
+                grey = to_grey(ImageOps.exif_transpose(img))
     except UnreadableFileError:
         raise
     except FileNotFoundError:
@@ -50,6 +54,34 @@ def open_grey(path: str | Path) -> Image.Image:
         # Pillow's decoders report corrupt data as OSError, SyntaxError, ValueError,
         # struct.error, IndexError...: every one of them means "this file is unreadable"
         raise UnreadableFileError(f"{path}: cannot decode image ({type(e).__name__}: {e})") from None
+    grey.info["source"] = str(path)
+    return grey
+
+
+def to_grey(img: Image.Image) -> Image.Image:
+    """Any Pillow image -> 8-bit grey ("L"); transparency is composited onto white."""
+    if img.mode in ("I;16", "I"):  # 16-bit grey: Pillow's own conversion would clip at 255
+        return Image.fromarray((np.asarray(img, dtype=np.float64) / 257).astype(np.uint8))
+    if img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info:
+        img = Image.alpha_composite(Image.new("RGBA", img.size, "white"), img.convert("RGBA"))
+    return img.convert("L")
+
+
+def _check_header(img: Image.Image, path: str | Path) -> None:
+    """Refuse, before decoding, an image over :data:`MAX_PIXELS` or with several pages."""
+    if img.width * img.height > MAX_PIXELS:
+        raise UnreadableFileError(
+            f"{path}: {img.width} x {img.height} pixels exceeds the limit of "
+            f"{MAX_PIXELS:,}; crop or downscale the image"
+        )
+    # An MPO (a camera JPEG) holds previews or a second view after the picture; any
+    # other multi-frame file (TIFF pages, GIF or APNG frames) would be read as its first page only.
+    pages = getattr(img, "n_frames", 1)
+    if pages > 1 and img.format != "MPO":
+        raise UnreadableFileError(
+            f"{path}: has {pages} pages (frames) and only the first would be read; "
+            "split it into one image per line or page"
+        )
 
 
 def image_size(path: str | Path) -> tuple[int, int]:
@@ -57,19 +89,19 @@ def image_size(path: str | Path) -> tuple[int, int]:
 
     Cheap: reads the file but does not decompress pixels (PNG chunks are
     CRC-checked by ``verify``), so a corpus can be checked before training.
+    The size is as stored: an EXIF orientation is applied only by :func:`open_grey`.
     """
     try:
         with Image.open(path) as img:
             size = img.size
+            _check_header(img, path)
             img.verify()
+    except UnreadableFileError:
+        raise
     except FileNotFoundError:
         raise UnreadableFileError(f"{path}: file not found") from None
     except Exception as e:  # noqa: BLE001 (see open_grey)
         raise UnreadableFileError(f"{path}: not a readable image ({type(e).__name__}: {e})") from None
-    if size[0] * size[1] > MAX_PIXELS:
-        raise UnreadableFileError(
-            f"{path}: {size[0]} x {size[1]} pixels exceeds the limit of {MAX_PIXELS:,}"
-        )
     if size[0] < 1 or size[1] < 1:
         raise UnreadableFileError(f"{path}: empty image ({size[0]} x {size[1]})")
     return size
@@ -206,12 +238,36 @@ class LineImageTransform:
         w = max(1, round(width * self.height / height))
         return min(w, self.max_width) if self.max_width else w
 
+    def checked_width(self, img: Image.Image) -> int:
+        """:meth:`width_for` ``img``, refusing a size that resizing would make too large.
+
+        A tiny image of extreme aspect ratio (2,000,000 x 1 pixels) passes the
+        decoding limit but would be 48,000,000 x 24 at height 24.
+
+        Raises:
+            UnreadableFileError: naming the file (``img.info["source"]``, which
+                :func:`open_grey` sets) and both sizes, when the resized image
+                would be over :data:`MAX_PIXELS` or wider than :data:`MAX_LINE_WIDTH`.
+        """
+        w = self.width_for(img.width, img.height)
+        if w > MAX_LINE_WIDTH or w * self.height > MAX_PIXELS:
+            raise UnreadableFileError(
+                f"{img.info.get('source', 'image')}: {img.width} x {img.height} pixels would be "
+                f"{w:,} x {self.height} after resizing to height {self.height}, over the limit of "
+                f"{MAX_LINE_WIDTH:,} pixels wide or {MAX_PIXELS:,} pixels in all; crop the image to one text line"
+            )
+        return w
+
     def prepare(self, img: Image.Image, graylevel: int | None = None) -> Image.Image:
-        """Binarise, resize to ``height`` and deslant: grey image -> grey image."""
+        """Binarise, resize to ``height`` and deslant: grey image -> grey image.
+
+        Raises:
+            UnreadableFileError: when resizing would make it too large (:meth:`checked_width`).
+        """
+        w = self.checked_width(img)  # before binarising, which keeps the size but not ``info``
         if self.binarise:
             threshold = graylevel if graylevel is not None else otsu_threshold(np.asarray(img, dtype=np.uint8))
             img = binarise(img, threshold, self.invert)
-        w = self.width_for(img.width, img.height)
         if (w, self.height) != img.size:
             img = img.resize((w, self.height), Image.Resampling.BILINEAR)
         if self.deslant:
@@ -221,7 +277,7 @@ class LineImageTransform:
     def to_tensor(self, img: Image.Image) -> torch.Tensor:
         """Grey image of height ``height`` -> (1, H, W) float tensor, ink = 1 (squeezed to ``max_width``)."""
         if img.height != self.height or (self.max_width and img.width > self.max_width):
-            img = img.resize((self.width_for(img.width, img.height), self.height), Image.Resampling.BILINEAR)
+            img = img.resize((self.checked_width(img), self.height), Image.Resampling.BILINEAR)
         x = torch.from_numpy(np.asarray(img, dtype=np.float32) / 255.0)  # (H, W) in [0, 1]
         if self.invert:
             x = 1.0 - x

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import io
+import logging
+import math
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
+import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from seqlab.data.audio import audio_info, read_audio
+from seqlab.data.batch import Skipped
+from seqlab.data.features import FeatureCache, FeatureStats, FilterbankFeatures
 from seqlab.data.librispeech import read_trans
-from seqlab.data.timit import read_phn, read_txt, read_wrd
+from seqlab.data.timit import TIMITDataModule, read_phn, read_txt, read_wrd
 from seqlab.errors import DataFormatError, UnreadableFileError
+from tests.data.speech_corpora import make_timit
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 ROWS = st.lists(
@@ -109,3 +115,63 @@ def test_read_wrd_and_txt(tmp_path: Path):
     txt.write_text("0 46797\n")
     with pytest.raises(DataFormatError, match="SX1.TXT:1"):
         read_txt(txt)
+
+
+# --- non-finite samples: refused when read, skipped and counted by the corpus modules ---
+
+def float_wav_with_nans(path: Path, n: int = 16_000, nans: int = 100) -> Path:
+    """A RIFF float32 WAV (a valid format) whose first ``nans`` samples are NaN."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    x = (np.sin(np.arange(n) / 5) * 0.3).astype(np.float32)
+    x[:nans] = np.nan
+    sf.write(str(path), x, 16000, format="WAV", subtype="FLOAT")
+    return path
+
+
+def test_non_finite_samples_are_refused_naming_the_file_and_count(tmp_path: Path):
+    p = float_wav_with_nans(tmp_path / "nan.wav")
+    with pytest.raises(UnreadableFileError, match=r"nan.wav: 100 of 16,000 samples are not finite"):
+        read_audio(p)
+    x = np.zeros(16_000, dtype=np.float32)
+    x[5] = np.inf
+    sf.write(str(p), x, 16000, format="WAV", subtype="FLOAT")
+    with pytest.raises(UnreadableFileError, match=r"nan.wav: 1 of 16,000 samples"):
+        read_audio(p)
+
+
+def test_a_nan_file_in_the_training_set_is_skipped_and_counted(tmp_path: Path, caplog):
+    root = tmp_path / "timit"
+    make_timit(root)
+    bad = float_wav_with_nans(root / "train" / "dr2" / "marc0" / "si818.wav", n=4800)
+    dm = TIMITDataModule(str(root), cache_dir=str(tmp_path / "cache"), batch_size=8)
+    with caplog.at_level(logging.WARNING):
+        dm.setup()
+    assert all(math.isfinite(v) for v in dm.stats.mean + dm.stats.std)
+    assert "feature statistics: skipped 1 item(s)" in caplog.text
+    assert f"{bad}: 100 of 4,800 samples are not finite" in caplog.text
+    train = dm.datasets["train"]
+    items = {r.source: train[i] for i, r in enumerate(train.records)}
+    assert isinstance(items[str(bad)], Skipped)
+    assert all(torch.isfinite(s.input).all() for s in items.values() if not isinstance(s, Skipped))
+
+
+def test_a_stale_cache_entry_with_nan_features_is_refused(tmp_path: Path):
+    p = tmp_path / "x.wav"
+    sf.write(str(p), (np.sin(np.arange(4800) / 5) * 0.3).astype(np.float32), 16000, subtype="FLOAT")
+    cache = FeatureCache(FilterbankFeatures(), tmp_path / "cache")
+    static = cache.static(p).numpy()
+    static[3, 0] = np.nan  # as a run before the reader refused NaN samples could have stored it
+    np.save(cache.path_for(p), static.astype(np.float16))
+    with pytest.raises(UnreadableFileError, match=r"x.wav: 1 of [\d,]+ feature values are not finite"):
+        cache.static(p)
+
+
+def test_feature_statistics_must_be_finite():
+    good = torch.randn(50, 3)
+    bad = good.clone()
+    bad[7, 1] = float("nan")
+    assert FeatureStats.accumulate([good]).frames == 50
+    with pytest.raises(DataFormatError, match="not finite in 1 of 3 features"):
+        FeatureStats.accumulate([good, bad])
+    with pytest.raises(DataFormatError, match=r"feature 0: mean inf"):
+        FeatureStats([float("inf"), 0.0], [1.0, 1.0], 10)
