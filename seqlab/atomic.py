@@ -53,8 +53,10 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def remove_stale_temporaries(folder: str | Path) -> int:
+def remove_stale_temporaries(folder: str | Path, name: str = "*") -> int:
     """Delete the ``.NAME.tmp-PID`` files in ``folder`` whose writing process is gone; returns how many.
+
+    ``name`` limits it to the temporaries of one file (for a folder seqlab does not own).
 
     A process killed while writing leaves its temporary file behind (the
     destination is untouched). Files of live processes (another rank, another
@@ -64,7 +66,7 @@ def remove_stale_temporaries(folder: str | Path) -> int:
     if not folder.is_dir():
         return 0
     removed = 0
-    for tmp in folder.glob(".*.tmp-*"):
+    for tmp in folder.glob(f".{name}.tmp-*"):
         pid = tmp.name.rpartition(".tmp-")[2]
         if pid.isdigit() and tmp.is_file() and not tmp.is_symlink() and not _alive(int(pid)):
             tmp.unlink(missing_ok=True)

@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import json
 import logging
 import os
+import stat
 import sys
+import unicodedata
+from glob import escape as glob_escape
+from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import NamedTuple, TextIO
 
-from seqlab.errors import SeqlabError, UnreadableFileError
+from seqlab.errors import ConfigError, SeqlabError, UnreadableFileError
 
 log = logging.getLogger("seqlab.transcribe")
 
@@ -21,9 +28,9 @@ LIST_SUFFIXES = (".lst", ".list", ".txt", ".scp")
 EPILOG = """\
 INPUT is an image or audio file, a folder (searched recursively for the
 model's inputs: .png .jpg .jpeg .tif .tiff for handwriting models, .wav .sph
-.flac in any letter case for speech models), or a list file (.lst .list .txt
-.scp) naming one file per line (relative paths: from the current folder, else
-from the list's folder).
+.flac in any letter case for speech models; links to folders are not
+followed), or a list file (.lst .list .txt .scp) naming one file per line
+(relative paths: from the current folder, else from the list's folder).
 
 Output formats:
   jsonl  one JSON object per input: id, source, text, confidence, unit
@@ -33,17 +40,26 @@ Output formats:
   txt    ID<TAB>TEXT per input.
   ctm    NIST CTM, one line per word: ID 1 START DURATION WORD CONFIDENCE
          (speech models only).
-ID is the path without its suffix: relative to the folder for folder inputs.
+ID is the input's path, suffix included: relative to the folder for files
+found in a folder ("a b.png", "sub/a_b.jpg"), else as given on the command
+line or in the list file. Two inputs with the same ID stop the run before any
+work. In txt and ctm rows, characters that would break the row (tabs, line
+breaks and other control characters; in ctm any white space) are written as
+%XX, the hex of their bytes ("a b.png" is a%20b.png in ctm).
 
 confidence = P(text | input) ** (1 / number of output symbols), from the CTC
 forward score; a word's score is the mean posterior of its symbols over the
 frames they are aligned to.
 
-Unreadable files are reported on stderr (name and reason) and skipped; the
-others are still transcribed, and the exit status is then 1 (2 for a bad
-checkpoint, option or lexicon). The output file is written in full or not at
-all. In a folder, a RIFF copy X.WAV.wav next to X.WAV (some TIMIT copies) is
-left out.
+Unreadable files are reported on stderr (name and reason) and skipped; so are
+entries named like inputs that are no regular file (symlink loops, broken
+links, FIFOs, which are never opened, sockets, devices, folders such as
+x.png/). The others are still transcribed, a last line counts what was
+skipped by reason, and the exit status is then 1. It is 2, before any work,
+for a bad checkpoint, option or lexicon, two inputs with one ID, or an
+--output that is a folder or cannot be written. The output file is written
+in full or not at all. In a folder, a RIFF copy X.WAV.wav next to X.WAV
+(some TIMIT copies) is left out.
 
 Examples:
   seqlab transcribe runs/iam/checkpoints/best.ckpt line.png
@@ -86,85 +102,270 @@ def build_parser(prog: str = "seqlab transcribe") -> argparse.ArgumentParser:
     return p
 
 
-def find_inputs(inputs: Sequence[str], suffixes: Sequence[str]) -> tuple[list[tuple[str, str]], list[str]]:
-    """(path, id) of every input file, and ``"INPUT: reason"`` for inputs that name nothing readable."""
-    found: list[tuple[str, str]] = []
-    problems: list[str] = []
+# --- finding the inputs ------------------------------------------------------
+class Reason(NamedTuple):
+    """Why an entry is not transcribed, said of one entry and of several (for the summary's counts)."""
+
+    one: str
+    many: str
+
+
+SYMLINK_LOOP = Reason("symlink loop", "symlink loops")
+BROKEN_SYMLINK = Reason("broken symlink", "broken symlinks")
+MISSING = Reason("missing file", "missing files")
+INACCESSIBLE = Reason("cannot be examined (permission denied?)", "cannot be examined (permission denied?)")
+FIFO = Reason("not a regular file (FIFO)", "not regular files (FIFO)")
+SOCKET = Reason("not a regular file (socket)", "not regular files (socket)")
+DEVICE = Reason("not a regular file (device)", "not regular files (device)")
+FOLDER = Reason("folder, not a file", "folders, not files")
+UNLISTABLE = Reason("folder that cannot be listed", "folders that cannot be listed")
+UNREADABLE = Reason("could not be read", "could not be read")
+
+
+def named_like_input(noun: str) -> Reason:
+    """A folder found in a folder walk with a name like ``x.png``; ``noun`` is "image" or "audio file"."""
+    return Reason(f"directory named like an {noun}", f"directories named like {noun}s")
+
+
+@dataclass
+class InputScan:
+    """What the INPUT arguments name."""
+
+    files: list[tuple[str, str]] = field(default_factory=list)
+    """(path, id) of each file to transcribe, in order."""
+    skipped: list[tuple[str, Reason]] = field(default_factory=list)
+    """(name, why) of each entry named like an input that is no regular file."""
+    problems: list[str] = field(default_factory=list)
+    """``"INPUT: reason"`` for each argument that names nothing to transcribe."""
+
+
+def scan_inputs(inputs: Sequence[str], suffixes: Sequence[str], noun: str = "input file") -> InputScan:
+    """Files, folders and list files -> the files to transcribe with their ids, and what was left out.
+
+    Nothing is opened but folders and list files: a FIFO would block the run.
+    ``noun`` names the model's inputs ("image", "audio file") in skip reasons.
+    """
+    scan = InputScan()
     for given in inputs:
         path = Path(given)
-        if path.is_dir():
-            files = sorted(f for f in path.rglob("*") if f.is_file() and f.suffix.lower() in suffixes)
-            names = set(files)
-            # TIMIT copies hold X.WAV (SPHERE) and its RIFF conversion X.WAV.wav: take X.WAV once
-            files = [f for f in files if f.with_suffix("") not in names]
-            if not files:
-                problems.append(f"{given}: no {'/'.join(suffixes)} files in this folder")
-            found += [(str(f), _id(f.relative_to(path))) for f in files]
-        elif path.is_file() and path.suffix.lower() in LIST_SUFFIXES and path.suffix.lower() not in suffixes:
-            found += _read_list(path, problems)
-        elif path.is_file():
-            found.append((str(path), _id(path)))
+        reason = _not_a_file(path)
+        if reason is FOLDER:
+            _walk(path, suffixes, noun, scan)
+        elif reason is MISSING:
+            scan.problems.append(f"{given}: no such file or folder")
+        elif reason is not None:
+            scan.skipped.append((given, reason))
+        elif path.suffix.lower() in LIST_SUFFIXES and path.suffix.lower() not in suffixes:
+            _read_list(path, scan)
         else:
-            problems.append(f"{given}: no such file or folder")
-    return found, problems
+            scan.files.append((str(path), path.as_posix()))
+    return scan
 
 
-def _id(path: Path) -> str:
-    return "_".join(str(path.with_suffix("")).split())
+def find_inputs(inputs: Sequence[str], suffixes: Sequence[str]) -> tuple[list[tuple[str, str]], list[str]]:
+    """(path, id) of every input file, and ``"NAME: reason"`` for what names nothing or is skipped."""
+    scan = scan_inputs(inputs, suffixes)
+    return scan.files, scan.problems + [f"{name}: {reason.one}" for name, reason in scan.skipped]
 
 
-def _read_list(path: Path, problems: list[str]) -> list[tuple[str, str]]:
+def _not_a_file(path: Path) -> Reason | None:
+    """None when ``path`` is, or links to, a regular file; else why it is none. Never opens ``path``."""
+    try:
+        mode = path.stat().st_mode
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            return SYMLINK_LOOP
+        if e.errno in (errno.ENOENT, errno.ENOTDIR):
+            return BROKEN_SYMLINK if path.is_symlink() else MISSING
+        return INACCESSIBLE
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return FOLDER
+    if stat.S_ISFIFO(mode):
+        return FIFO
+    if stat.S_ISSOCK(mode):
+        return SOCKET
+    return DEVICE
+
+
+def _walk(folder: Path, suffixes: Sequence[str], noun: str, scan: InputScan) -> None:
+    """Add the files under ``folder`` with one of ``suffixes``, sorted, with ids relative to ``folder``.
+
+    Links to folders are not followed (as with ``Path.rglob``), so a link cycle
+    cannot trap the walk; entries so named that are no regular file are skipped.
+    """
+    files: list[Path] = []
+    skipped_before = len(scan.skipped)
+
+    def unlistable(e: OSError) -> None:
+        scan.skipped.append((str(e.filename), UNLISTABLE))
+
+    for root, dirs, names in os.walk(folder, onerror=unlistable):
+        for name in (*dirs, *names):
+            if os.path.splitext(name)[1].lower() not in suffixes:
+                continue
+            path = Path(root, name)
+            reason = _not_a_file(path)
+            if reason is None:
+                files.append(path)
+            else:
+                scan.skipped.append((str(path), named_like_input(noun) if reason is FOLDER else reason))
+    files.sort()
+    names_found = set(files)
+    # TIMIT copies hold X.WAV (SPHERE) and its RIFF conversion X.WAV.wav: take X.WAV once
+    files = [f for f in files if f.with_suffix("") not in names_found]
+    if not files and len(scan.skipped) == skipped_before:
+        scan.problems.append(f"{folder}: no {'/'.join(suffixes)} files in this folder")
+    scan.files += [(str(f), f.relative_to(folder).as_posix()) for f in files]
+
+
+def _read_list(path: Path, scan: InputScan) -> None:
+    """Add the files a list file names, one a line (``#`` comments); each one's id is its name as written."""
     try:
         rows = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as e:
-        problems.append(f"{path}: cannot read the list ({e})")
-        return []
-    out = []
-    for row in rows:
+        scan.problems.append(f"{path}: cannot read the list ({e})")
+        return
+    for number, row in enumerate(rows, 1):
         name = row.strip()
         if not name or name.startswith("#"):
             continue
-        p = Path(name)
-        if not p.is_absolute() and not p.exists() and (path.parent / p).exists():
-            p = path.parent / p
-        out.append((str(p), _id(Path(name))))
-    return out
+        entry = Path(name)
+        if not entry.is_absolute() and not os.path.lexists(entry) and os.path.lexists(path.parent / entry):
+            entry = path.parent / entry
+        reason = _not_a_file(entry)
+        if reason is None:
+            scan.files.append((str(entry), Path(name).as_posix()))
+        else:
+            scan.skipped.append((f"{entry} ({path}:{number})", reason))
+
+
+def check_unique_ids(files: Sequence[tuple[str, str]], fmt: str) -> None:
+    """Stop before any work when two inputs would be written with the same id.
+
+    Raises:
+        ConfigError: naming both inputs and the id.
+    """
+    first: dict[str, str] = {}
+    for path, uid in files:
+        written = output_id(uid, fmt)
+        if written not in first:
+            first[written] = path
+        elif first[written] == path:
+            raise ConfigError(f"{path} is given twice (both would be written with the id {written!r}); give it once")
+        else:
+            raise ConfigError(
+                f"{first[written]} and {path} would both be written with the id {written!r} (an id is the path "
+                "relative to the folder given, else the path as given); rename one, give a folder that holds "
+                "both, or transcribe them in separate runs"
+            )
+
+
+# --- writing the results -----------------------------------------------------
+_ROW_BREAKING = {"Cc", "Zl", "Zp", "Cs"}  # control characters, line and paragraph breaks, undecodable bytes
+
+
+def output_id(uid: str, fmt: str) -> str:
+    """``uid`` as a row of ``fmt`` writes it: in txt and ctm, characters that would break the row become %XX."""
+    if fmt == "jsonl":
+        return uid  # JSON escapes what it must
+    return "".join(
+        "".join(f"%{b:02X}" for b in os.fsencode(c))  # os.fsencode: an undecodable byte comes back as itself
+        if unicodedata.category(c) in _ROW_BREAKING or (fmt == "ctm" and c.isspace()) else c
+        for c in uid
+    )
 
 
 def format_result(t, uid: str, fmt: str) -> str:
     """One transcription in the output format (with its trailing newline)."""
     if fmt == "txt":
-        return f"{uid}\t{t.text}\n"
+        return f"{output_id(uid, fmt)}\t{t.text}\n"
     if fmt == "ctm":
-        utt = "_".join(uid.split())
+        utt = output_id(uid, fmt)
         return "".join(f"{utt} 1 {w.start:.3f} {w.end - w.start:.3f} {w.text} {w.score:.4f}\n" for w in t.words)
-    return json.dumps({"id": uid, **t.to_dict()}, ensure_ascii=False) + "\n"
+    row = {"id": uid, **t.to_dict()}
+    line = json.dumps(row, ensure_ascii=False)
+    try:
+        line.encode("utf-8")
+    except UnicodeEncodeError:  # a file name with bytes that are not UTF-8: \\u escapes keep the JSON valid
+        line = json.dumps(row)
+    return line + "\n"
 
 
 class AtomicOutput:
-    """Stdout, or a file written through a temporary name and renamed into place when complete."""
+    """Stdout, or a file written through a temporary name beside it and renamed over it by :meth:`commit`.
 
-    def __init__(self, path: str | None) -> None:
-        self.path = Path(path) if path else None
-        self.tmp = self.path.with_name(f".{self.path.name}.tmp-{os.getpid()}") if self.path else None
-        self.stream: TextIO = open(self.tmp, "w", encoding="utf-8") if self.tmp else sys.stdout
+    Leaving the ``with`` block without a commit (an error, Ctrl-C) removes the
+    temporary file: a failed run leaves the old file or none, never part of one.
+    An existing target that is no regular file (``/dev/null``, a FIFO) is written
+    directly, since renaming over it would replace it.
+    """
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.tmp: Path | None = None
+        self.stream: TextIO = sys.stdout
+        self.committed = False
+        if path is None:
+            return
+        if path.exists() and not path.is_file():
+            self.stream = open(path, "w", encoding="utf-8")
+        else:
+            from seqlab.atomic import remove_stale_temporaries, temporary_name
+
+            remove_stale_temporaries(path.parent, glob_escape(path.name))  # what a killed run left
+            self.tmp = temporary_name(path)
+            self.stream = open(self.tmp, "w", encoding="utf-8")
 
     def write(self, text: str) -> None:
         self.stream.write(text)
 
     def commit(self) -> None:
-        if self.tmp is None:
-            self.stream.flush()
-            return
+        """Flush everything written and, for a file, put it in place."""
         self.stream.flush()
-        os.fsync(self.stream.fileno())
-        self.stream.close()
-        os.replace(self.tmp, self.path)
-
-    def abandon(self) -> None:
         if self.tmp is not None:
+            os.fsync(self.stream.fileno())
+        if self.stream is not sys.stdout:
             self.stream.close()
+        if self.tmp is not None:
+            os.replace(self.tmp, self.path)
+        self.committed = True
+
+    def __enter__(self) -> AtomicOutput:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.committed or self.stream is sys.stdout:
+            return
+        with contextlib.suppress(OSError):  # flushing a discarded output may fail (disk full): it is discarded anyway
+            self.stream.close()
+        if self.tmp is not None:
             self.tmp.unlink(missing_ok=True)
+
+
+def open_output(path: str | None, fmt: str) -> AtomicOutput:
+    """The output that ``--output`` names (stdout when None), checked and opened before any work.
+
+    Raises:
+        ConfigError: when it is a folder, its folder is missing, or it cannot be written.
+    """
+    if not path:
+        return AtomicOutput(None)
+    target = Path(path)
+    if target.is_dir():
+        raise ConfigError(f"--output {path} is a folder; name a file, e.g. --output {target / f'transcripts.{fmt}'}")
+    folder = target.parent
+    if not folder.exists():
+        raise ConfigError(f"--output {path}: the folder {folder} does not exist; create it (mkdir -p {folder}) "
+                          "or write elsewhere")
+    if not folder.is_dir():
+        raise ConfigError(f"--output {path}: {folder} is not a folder; choose another output file")
+    try:
+        return AtomicOutput(target)
+    except OSError as e:
+        raise ConfigError(f"--output {path}: cannot write there ({e.strerror}); choose a file in a folder "
+                          "you can write to") from None
 
 
 def _progress_bar(total: int, enabled: bool):
@@ -173,56 +374,80 @@ def _progress_bar(total: int, enabled: bool):
     return tqdm(total=total, unit="file", file=sys.stderr, disable=None if enabled else True, dynamic_ncols=True)
 
 
+# --- the command -------------------------------------------------------------
 def main(argv: Sequence[str] | None = None, prog: str = "seqlab transcribe") -> int:
     args = build_parser(prog).parse_args(argv)
     args.prog = prog
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s", stream=sys.stderr)
     if args.lexicon or args.lm:
         args.decoder = "beam"
+    try:
+        with open_output(args.output, args.format) as out:
+            return _transcribe(args, out)
+    except SeqlabError as e:
+        print(f"{prog}: error: {e}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        # the reader of stdout went away (| head): stop quietly, as Unix tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+
+
+def _transcribe(args, out: AtomicOutput) -> int:
+    """Load the model, find the inputs and transcribe them into ``out``; returns the exit status.
+
+    Raises:
+        SeqlabError: for a bad checkpoint, option or lexicon, no inputs, or two inputs with one id.
+    """
     from seqlab.recognizer import Recognizer
 
+    prog = args.prog
     device = args.device
     if device == "auto":
         import torch
 
         device = "cuda" if torch.cuda.is_available() else "cpu"
-    try:
-        rec = Recognizer.from_checkpoint(
-            args.checkpoint, device=device, decoder=args.decoder, beam_size=args.beam_size, lexicon=args.lexicon,
-            lm=args.lm, lm_weight=args.lm_weight, word_score=args.word_score, batch_size=args.batch_size,
-        )
-    except SeqlabError as e:
-        print(f"{prog}: error: {e}", file=sys.stderr)
-        return 2
+    rec = Recognizer.from_checkpoint(
+        args.checkpoint, device=device, decoder=args.decoder, beam_size=args.beam_size, lexicon=args.lexicon,
+        lm=args.lm, lm_weight=args.lm_weight, word_score=args.word_score, batch_size=args.batch_size,
+    )
     if args.format == "ctm" and rec.kind != "speech":
-        print(f"{prog}: error: --format ctm is for speech models; {args.checkpoint} reads line images "
-              "(use --format jsonl for x-pixel ranges of the words, or txt)", file=sys.stderr)
-        return 2
-    files, problems = find_inputs(args.inputs, rec.suffixes)
-    for msg in problems:
+        raise ConfigError(f"--format ctm is for speech models; {args.checkpoint} reads line images "
+                          "(use --format jsonl for x-pixel ranges of the words, or txt)")
+    scan = scan_inputs(args.inputs, rec.suffixes, "image" if rec.kind == "image" else "audio file")
+    check_unique_ids(scan.files, args.format)
+    for msg in scan.problems:
         print(f"{prog}: {msg}", file=sys.stderr)
-    if not files:
-        print(f"{prog}: error: no input files found", file=sys.stderr)
-        return 2
-    try:
-        failed = run(rec, files, args, problems)
-    except BrokenPipeError:
-        # the reader of stdout went away (| head): stop quietly, as Unix tools do
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 1
-    total = len(files)
-    if failed or problems:
-        print(f"{prog}: {total - len(failed)} of {total} file(s) transcribed; {len(failed)} could not "
-              f"be read{f', {len(problems)} input(s) named nothing' if problems else ''}", file=sys.stderr)
+    for name, reason in scan.skipped:
+        print(f"{prog}: skipped {name}: {reason.one}", file=sys.stderr)
+    if not scan.files:
+        raise ConfigError("no input files found")
+    failed = run(rec, scan.files, args, out)
+    if failed or scan.skipped or scan.problems:
+        print(f"{prog}: {summary(scan, len(failed))}", file=sys.stderr)
         return 1
     return 0
 
 
-def run(rec, files: list[tuple[str, str]], args, problems: list[str]) -> list[str]:
-    """Transcribe ``files`` into the output; returns the messages of the files that failed."""
-    ids = dict(files)
+def summary(scan: InputScan, failed: int) -> str:
+    """The last line on stderr: "5 of 9 inputs transcribed; skipped 4 inputs: 1 symlink loop, ..."."""
+    counts = Counter(reason for _, reason in scan.skipped)
+    if failed:
+        counts[UNREADABLE] += failed
+    total = len(scan.files) + len(scan.skipped)
+    skipped = sum(counts.values())
+    parts = [f"{total - skipped} of {total} input{'s' if total != 1 else ''} transcribed"]
+    if skipped:
+        reasons = ", ".join(f"{n} {reason.one if n == 1 else reason.many}" for reason, n in counts.items())
+        parts.append(f"skipped {skipped} input{'s' if skipped != 1 else ''}: {reasons}")
+    if scan.problems:
+        parts.append(f"{len(scan.problems)} INPUT argument{'s' if len(scan.problems) != 1 else ''} named nothing")
+    return "; ".join(parts)
+
+
+def run(rec, files: list[tuple[str, str]], args, out: AtomicOutput) -> list[str]:
+    """Transcribe ``files`` into ``out`` and commit it; returns the messages of the files that failed."""
     failed: list[str] = []
-    out = AtomicOutput(args.output)
     bar = _progress_bar(len(files), not args.no_progress)
 
     def on_error(path: str, e: UnreadableFileError) -> None:
@@ -232,13 +457,16 @@ def run(rec, files: list[tuple[str, str]], args, problems: list[str]) -> list[st
     try:
         chunk = 16 * rec.batch_size
         for start in range(0, len(files), chunk):
-            paths = [p for p, _ in files[start : start + chunk]]
-            for t in rec.transcribe(paths, on_error=on_error, progress=bar.update):
-                out.write(format_result(t, ids[t.source], args.format))
+            part = files[start : start + chunk]
+            results = iter(rec.transcribe([p for p, _ in part], on_error=on_error, progress=bar.update))
+            # results come in input order without the failed files; matching them by position, not by
+            # path, keeps apart one file given twice (a folder and a file in it) under two ids
+            t = next(results, None)
+            for path, uid in part:
+                if t is not None and t.source == path:
+                    out.write(format_result(t, uid, args.format))
+                    t = next(results, None)
         out.commit()
-    except BaseException:
-        out.abandon()
-        raise
     finally:
         bar.close()
     return failed

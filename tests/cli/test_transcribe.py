@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -50,9 +51,9 @@ def test_a_corrupt_file_is_named_skipped_and_the_rest_transcribed(iam_run: Path,
     )
     assert proc.returncode == 1, proc.stderr
     assert "bad.png" in proc.stderr and "cannot decode image" in proc.stderr
-    assert "5 of 6 file(s) transcribed; 1 could not be read" in proc.stderr
+    assert "5 of 6 inputs transcribed; skipped 1 input: 1 could not be read" in proc.stderr
     rows = [json.loads(r) for r in out.read_text().splitlines()]
-    assert sorted(r["id"] for r in rows) == sorted(["first"] + [f"sub/{p.stem}" for p in good])
+    assert sorted(r["id"] for r in rows) == sorted(["first.jpg"] + [f"sub/{p.name}" for p in good])
     assert sorted(p.name for p in out.parent.iterdir()) == ["result.jsonl"]  # no temporary file left
 
 
@@ -64,7 +65,7 @@ def test_jsonl_fields_match_the_python_api(iam_run: Path, capsys):
     expected = Recognizer.from_checkpoint(ckpt).transcribe(paths)
     assert [r["text"] for r in rows] == [t.text for t in expected]
     row = rows[0]
-    assert row["id"] == str(paths[0].with_suffix("")) and row["source"] == str(paths[0])
+    assert row["id"] == row["source"] == str(paths[0])
     assert row["unit"] == "pixels" and 0 <= row["confidence"] <= 1
     for key in ("extent", "frames", "aligned", "tokens", "words"):
         assert key in row
@@ -78,7 +79,7 @@ def test_txt_from_a_list_file_and_the_output_file(iam_run: Path, tmp_path: Path,
     out = tmp_path / "out.txt"
     assert main([str(iam_run / "checkpoints" / "best.ckpt"), str(listing), "-f", "txt", "-o", str(out)]) == 0
     rows = out.read_text().splitlines()
-    assert len(rows) == 3 and all(r.split("\t")[0] == str(p.with_suffix("")) for r, p in zip(rows, paths))
+    assert len(rows) == 3 and all(r.split("\t")[0] == str(p) for r, p in zip(rows, paths))
     assert capsys.readouterr().out == ""
 
 
@@ -106,9 +107,9 @@ def test_ctm_for_speech_sphere_riff_and_flac(timit_run: Path, tmp_path: Path, ca
         sf.write(str(tmp_path / name), samples, RATE, format=fmt, subtype="PCM_16")
     assert main([str(timit_run / "checkpoints" / "best.ckpt"), str(tmp_path), "-f", "ctm"]) == 0
     rows = [r.split() for r in capsys.readouterr().out.splitlines()]
-    assert {r[0] for r in rows} == {"a", "b", "c"}
-    by_utt = {u: [r[2:] for r in rows if r[0] == u] for u in "abc"}
-    assert by_utt["a"] == by_utt["b"] == by_utt["c"] and by_utt["a"]
+    assert {r[0] for r in rows} == {"a.sph", "b.wav", "c.flac"}
+    by_utt = {u: [r[2:] for r in rows if r[0] == u] for u in ("a.sph", "b.wav", "c.flac")}
+    assert by_utt["a.sph"] == by_utt["b.wav"] == by_utt["c.flac"] and by_utt["a.sph"]
     for _utt, channel, start, dur, word, conf in rows:
         assert channel == "1" and 0 <= float(start) and float(start) + float(dur) <= 1.0 + 1e-6
         assert 0 <= float(conf) <= 1 and word
@@ -126,3 +127,91 @@ def test_help_documents_the_options_with_examples(capsys):
 def test_inputs_that_name_nothing(iam_run: Path, tmp_path: Path, capsys):
     assert main([str(iam_run / "checkpoints" / "best.ckpt"), str(tmp_path / "nothing")]) == 2
     assert "no such file or folder" in capsys.readouterr().err
+
+
+# --- ids: unique, with their suffix -------------------------------------------------------------------
+def test_names_that_differ_only_in_space_or_suffix_get_distinct_ids(iam_run: Path, tmp_path: Path, capsys):
+    folder = tmp_path / "scans"
+    (folder / "sub").mkdir(parents=True)
+    line = lines(iam_run)[0]
+    for name in ("a b.png", "a_b.png", "a_b.jpg", "sub/a_b.png"):
+        shutil.copy(line, folder / name)
+    assert main([str(iam_run / "checkpoints" / "best.ckpt"), str(folder), "-f", "txt"]) == 0
+    ids = [row.split("\t")[0] for row in capsys.readouterr().out.splitlines()]
+    assert sorted(ids) == ["a b.png", "a_b.jpg", "a_b.png", "sub/a_b.png"]
+
+
+def test_two_inputs_with_one_id_stop_before_any_work(iam_run: Path, tmp_path: Path, capsys, monkeypatch):
+    line = lines(iam_run)[0]
+    for folder in ("left", "right"):
+        (tmp_path / folder).mkdir()
+        shutil.copy(line, tmp_path / folder / "x.png")
+    monkeypatch.setattr(Recognizer, "transcribe", lambda *a, **k: pytest.fail("transcribed despite the collision"))
+    out = tmp_path / "out.txt"
+    ckpt = str(iam_run / "checkpoints" / "best.ckpt")
+    assert main([ckpt, str(tmp_path / "left"), str(tmp_path / "right"), "-f", "txt", "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert str(tmp_path / "left" / "x.png") in err and str(tmp_path / "right" / "x.png") in err
+    assert "'x.png'" in err and "separate runs" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["left", "right"]  # no output, no temporary file
+    assert main([ckpt, str(line), str(line)]) == 2
+    assert "given twice" in capsys.readouterr().err
+
+
+def test_a_file_given_twice_under_two_ids_is_written_under_both(iam_run: Path, tmp_path: Path, capsys):
+    shutil.copy(lines(iam_run)[0], tmp_path / "x.png")
+    assert main([str(iam_run / "checkpoints" / "best.ckpt"), str(tmp_path), str(tmp_path / "x.png"), "-f", "txt"]) == 0
+    ids = [row.split("\t")[0] for row in capsys.readouterr().out.splitlines()]
+    assert ids == ["x.png", str(tmp_path / "x.png")]
+
+
+# --- --output is checked before any work --------------------------------------------------------------
+@pytest.fixture
+def no_model(monkeypatch):
+    """Fail the test if the checkpoint is loaded: --output must be refused before that."""
+    monkeypatch.setattr(Recognizer, "from_checkpoint", lambda *a, **k: pytest.fail("the model was loaded"))
+
+
+def test_output_naming_a_folder_is_refused_before_loading_the_model(tmp_path: Path, capsys, no_model):
+    (tmp_path / "results").mkdir()
+    (tmp_path / "line.png").write_bytes(b"")
+    assert main([str(tmp_path / "model.ckpt"), str(tmp_path / "line.png"), "-o", str(tmp_path / "results")]) == 2
+    err = capsys.readouterr().err
+    assert f"--output {tmp_path / 'results'} is a folder" in err and "transcripts.jsonl" in err
+    assert "Traceback" not in err
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["line.png", "results"]
+
+
+@pytest.mark.parametrize("where", ["missing folder", "file as folder"])
+def test_output_in_a_folder_that_is_not_one_is_refused(tmp_path: Path, capsys, no_model, where: str):
+    (tmp_path / "line.png").write_bytes(b"")
+    parent = tmp_path / ("absent" if where == "missing folder" else "line.png")
+    assert main([str(tmp_path / "model.ckpt"), str(tmp_path / "line.png"), "-o", str(parent / "out.txt")]) == 2
+    err = capsys.readouterr().err
+    assert str(parent) in err and ("mkdir -p" in err if where == "missing folder" else "is not a folder" in err)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["line.png"]
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="needs file permissions that bind (not root)")
+def test_output_in_a_read_only_folder_is_refused(tmp_path: Path, capsys, no_model):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        assert main([str(tmp_path / "model.ckpt"), str(tmp_path), "-o", str(locked / "out.txt")]) == 2
+        assert "cannot write there" in capsys.readouterr().err
+    finally:
+        locked.chmod(0o700)
+
+
+def test_a_failure_midway_leaves_the_previous_output_untouched(iam_run: Path, tmp_path: Path, monkeypatch):
+    out = tmp_path / "out.txt"
+    out.write_text("previous\n")
+
+    def crash(self, paths, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(Recognizer, "transcribe", crash)
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        main([str(iam_run / "checkpoints" / "best.ckpt"), str(lines(iam_run)[0]), "-f", "txt", "-o", str(out)])
+    assert out.read_text() == "previous\n" and sorted(p.name for p in tmp_path.iterdir()) == ["out.txt"]
