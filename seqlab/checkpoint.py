@@ -92,6 +92,14 @@ def _check_targets(node: Any, where: str = "model") -> None:
         _check_targets(value, f"{where}.{key}")
 
 
+URL_REFUSED = "checkpoints are read from local files only, not URLs; download it yourself and check where it comes from"
+
+
+def is_url(path: str | Path) -> bool:
+    """Whether ``path`` names a remote location (``scheme://...``), which seqlab never reads a checkpoint from."""
+    return "://" in str(path)
+
+
 def load_plain(path: str | Path, map_location: Any = "cpu", unsafe: bool = False) -> Any:
     """``torch.load`` of a local file with ``weights_only=True``: tensors and plain data, never pickled code.
 
@@ -102,9 +110,8 @@ def load_plain(path: str | Path, map_location: Any = "cpu", unsafe: bool = False
         CheckpointError: naming the file, when it is a URL, missing, truncated or holds
             objects that only an unsafe load could build.
     """
-    if "://" in str(path):
-        raise CheckpointError(f"{path}: checkpoints are read from local files only, not URLs; "
-                              "download it yourself and check where it comes from")
+    if is_url(path):
+        raise CheckpointError(f"{path}: {URL_REFUSED}")
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: checkpoint not found")

@@ -18,7 +18,7 @@ from typing import Any
 
 from omegaconf import OmegaConf
 
-from seqlab.checkpoint import load_plain
+from seqlab.checkpoint import URL_REFUSED, is_url, load_plain
 from seqlab.errors import ConfigError
 
 log = logging.getLogger("seqlab.train")
@@ -41,9 +41,8 @@ def resume_checkpoint(resume: str | None, run_dir: Path) -> str | None:
     if resume == "auto":
         last = run_dir / "checkpoints" / "last.ckpt"
         return str(last) if last.exists() else None
-    if "://" in str(resume):
-        raise ConfigError(f"resume={resume}: checkpoints are read from local files only, not URLs; "
-                          "download it yourself and check where it comes from")
+    if is_url(resume):
+        raise ConfigError(f"resume={resume}: {URL_REFUSED}")
     path = Path(resume)
     if not path.is_file():
         raise ConfigError(f"resume={resume}: no such checkpoint; use resume=auto or a path to a .ckpt file")
@@ -82,11 +81,13 @@ def run_config(ckpt_path: str | Path, run_dir: Path) -> dict | None:
     return None
 
 
-def config_changes(old: dict, new: dict) -> list[str]:
-    """The keys whose values differ between two resolved configs, except :data:`RESUME_MAY_CHANGE` (and below)."""
+def config_changes(old: dict, new: dict) -> list[tuple[str, Any, Any]]:
+    """(key, old value, new value) of each key whose value differs between two resolved configs, except
+    :data:`RESUME_MAY_CHANGE` (and below); the old run directory counts as the new one."""
     old = _replace_prefix(old, str(old.get("run_dir", "")), str(new.get("run_dir", "")))
     a, b = _flatten(old), _flatten(new)
-    return sorted(k for k in set(a) | set(b) if a.get(k, "<unset>") != b.get(k, "<unset>") and not may_change(k))
+    return [(k, a.get(k, "<unset>"), b.get(k, "<unset>")) for k in sorted(set(a) | set(b))
+            if a.get(k, "<unset>") != b.get(k, "<unset>") and not may_change(k)]
 
 
 def may_change(key: str) -> bool:
@@ -108,8 +109,7 @@ def check_resume_config(ckpt_path: str | Path, run_dir: Path, new: dict) -> None
         return
     changed = config_changes(old, new)
     if changed:
-        a, b = _flatten(old), _flatten(new)
-        shown = "; ".join(f"{k}: {a.get(k, '<unset>')!r} -> {b.get(k, '<unset>')!r}" for k in changed[:12])
+        shown = "; ".join(f"{k}: {a!r} -> {b!r}" for k, a, b in changed[:12])
         more = f" (and {len(changed) - 12} more)" if len(changed) > 12 else ""
         raise ConfigError(
             f"resume={ckpt_path}: the run was trained with other settings, which a resume would not apply "

@@ -86,8 +86,8 @@ def best_checkpoint(trainer) -> str | None:
     ckpt = trainer.checkpoint_callback
     if not isinstance(ckpt, RunCheckpoint):
         return None
-    own = ckpt.own_path(ckpt.filename) if ckpt.save_top_k and ckpt.monitor else None
-    return str(own) if own is not None else None
+    best = ckpt.best_file()
+    return str(best) if best is not None else None
 
 
 def train(cfg: DictConfig) -> dict:

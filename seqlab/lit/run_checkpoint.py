@@ -20,6 +20,7 @@ from typing import Any
 import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
 
+from seqlab.checkpoint import is_url
 from seqlab.errors import CheckpointError
 
 
@@ -45,7 +46,7 @@ class RunCheckpoint(ModelCheckpoint):
     """
 
     def __init__(self, dirpath: str, **kwargs: Any) -> None:
-        if not dirpath or "://" in str(dirpath):
+        if not dirpath or is_url(dirpath):
             raise CheckpointError(f"checkpoint dirpath={dirpath!r}: must be a local folder (the run's checkpoints/)")
         super().__init__(dirpath=dirpath, **kwargs)
 
@@ -64,9 +65,13 @@ class RunCheckpoint(ModelCheckpoint):
         path = Path(self.dirpath) / f"{name}{self.FILE_EXTENSION}"
         return path if path.is_file() else None
 
+    def best_file(self) -> Path | None:
+        """``dirpath/filename.ckpt``, the best checkpoint, if this callback keeps one and it exists."""
+        return self.own_path(self.filename) if self.save_top_k and self.monitor else None
+
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore the scores; set the best/last paths to this run's own files (if they exist), ignore the file's."""
-        best = self.own_path(self.filename) if self.save_top_k and self.monitor else None
+        best = self.best_file()
         last = self.own_path(self.CHECKPOINT_NAME_LAST) if self.save_last else None
         best_score = _score(state_dict.get("best_model_score"), "best_model_score")
         self.current_score = _score(state_dict.get("current_score"), "current_score")
