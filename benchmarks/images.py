@@ -32,7 +32,7 @@ from pathlib import Path
 
 import torch
 
-from seqlab.data.iam import find_line_image, read_id_list, read_lines_txt
+from seqlab.data.readers.iam import find_line_image, read_id_list, read_lines_txt
 from seqlab.data.image_cache import ImageCache
 from seqlab.data.images import LineImageTransform, open_grey
 

@@ -31,7 +31,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from seqlab.data import SyntheticIAMDataModule
-from seqlab.data.synthetic import SyntheticTIMITDataModule
+from seqlab.data import SyntheticTIMITDataModule
 from seqlab.lit import CTCModule
 from seqlab.nn import BLSTMEncoder, ctc_loss, min_ctc_frames
 

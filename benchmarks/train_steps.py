@@ -38,7 +38,8 @@ from omegaconf import OmegaConf
 from torch.utils.data import DataLoader
 
 from seqlab.cli.hydra_app import CONFIG_DIR
-from seqlab.data.batch import Sample, collate
+from seqlab.data.batch import Collate, Sample
+from seqlab.data.frontends.base import pad_frames, pad_images
 from seqlab.lit.throughput import GPUUtilisation
 from seqlab.text import Alphabet
 
@@ -146,7 +147,8 @@ def run(args: argparse.Namespace) -> dict:
         enable_progress_bar=False, enable_model_summary=False, callbacks=[clock],
         gradient_clip_val=cfg.trainer.get("gradient_clip_val"),
     )
-    loader = DataLoader(samples, batch_size=batch_size, shuffle=False, collate_fn=collate,
+    pad = pad_frames if args.corpus == "timit" else pad_images  # (T, F) frames or (1, H, W) lines
+    loader = DataLoader(samples, batch_size=batch_size, shuffle=False, collate_fn=Collate(pad),
                         pin_memory=args.device == "cuda")
     gpu = GPUUtilisation(torch.cuda.current_device()) if args.device == "cuda" else None
     sampling = gpu.start() if gpu is not None else False

@@ -46,6 +46,7 @@ from seqlab.recognizer import Prepared, Recognizer
 
 def synthetic_speech(batch_size: int, decoder: str) -> Recognizer:
     from seqlab.data.features import FeatureStats, FilterbankFeatures
+    from seqlab.data.frontends import SpeechFrontend
     from seqlab.lit import CTCModule
     from seqlab.nn import BLSTMEncoder
     from seqlab.text import Alphabet
@@ -54,21 +55,19 @@ def synthetic_speech(batch_size: int, decoder: str) -> Recognizer:
     features = FilterbankFeatures()
     model = CTCModule(BLSTMEncoder(features.feature_size, 250, 3), Alphabet(TIMIT_PHONES_61, unit="token"),
                       optimizer=None)
-    recipe = {"kind": "speech", "features": features.to_dict(),
-              "normalization": FeatureStats.identity(features.feature_size).to_dict()}
-    return Recognizer(model, recipe, batch_size=batch_size, decoder=decoder)
+    frontend = SpeechFrontend(features=features, stats=FeatureStats.identity(features.feature_size))
+    return Recognizer(model, frontend, batch_size=batch_size, decoder=decoder)
 
 
 def synthetic_handwriting(batch_size: int, decoder: str) -> Recognizer:
-    from seqlab.data.images import LineImageTransform
+    from seqlab.data.frontends import ImageFrontend
     from seqlab.lit import CTCModule
     from seqlab.nn import BLSTMEncoder
     from seqlab.text import Alphabet
 
-    transform = LineImageTransform(height=24)
     alphabet = Alphabet(tuple(chr(c) for c in range(32, 127)))  # printable ASCII, as IAM's ~80 symbols
     model = CTCModule(BLSTMEncoder(24, 128, 2, frame_stack=4), alphabet, optimizer=None)
-    return Recognizer(model, {"kind": "image", "image": transform.to_dict()}, batch_size=batch_size, decoder=decoder)
+    return Recognizer(model, ImageFrontend(height=24), batch_size=batch_size, decoder=decoder)
 
 
 def speech_inputs(rec: Recognizer, count: int, seed: int = 0) -> list:
@@ -122,7 +121,7 @@ def bench(rec: Recognizer, loaders: list, repeats: int) -> dict:
     prep, recog = statistics.median(prepare_s), statistics.median(recognize_s)
     out = {"items": len(items), "prepare_s": prep, "recognize_s": recog, "total_s": prep + recog,
            "times": {"prepare_s": prepare_s, "recognize_s": recognize_s}}
-    if rec.kind == "speech":
+    if rec.frontend.unit == "seconds":
         audio = sum(i.extent for i in items)
         out.update(audio_seconds=audio, x_real_time=audio / (prep + recog),
                    x_real_time_network_and_decoding=audio / recog)

@@ -1,12 +1,21 @@
 """Self-contained checkpoints: everything inference needs travels inside.
 
 A seqlab checkpoint is a Lightning checkpoint with one more entry, ``seqlab``,
-holding plain data only (strings, numbers, lists, dicts):
+holding plain data only (strings, numbers, lists, dicts). Its schema is
+:class:`CheckpointInfo`: one writer (:meth:`CheckpointInfo.to_dict`, called by
+:class:`~seqlab.lit.callbacks.RecipeCallback`) and one reader
+(:meth:`CheckpointInfo.from_dict`, called by :func:`load_model`):
 
 - ``alphabet``: the symbol table (:meth:`Alphabet.to_dict`);
 - ``model``: the model's Hydra config, resolved (how to rebuild the network);
-- ``data``: the preprocessing recipe of the data module (image height, features...);
-- ``metrics``: what the model is scored with.
+- ``data``: ``frontend`` (the stored :class:`~seqlab.data.frontends.Frontend`:
+  image height and preprocessing, or filterbank settings and normalisation
+  statistics), ``text`` (the Unicode normalisation and BiDi setting), ``unit``,
+  ``metrics`` and ``corpus`` (what the model was trained on);
+- ``config``: the run's whole resolved config (what a resume is compared with).
+
+Checkpoints of format 1 (a ``data`` recipe with ``kind: image|speech``) are
+read too.
 
 Loading uses ``torch.load(weights_only=True)``, so a checkpoint cannot run code
 through pickle, and the model is rebuilt only from the classes named in
@@ -16,6 +25,7 @@ through pickle, and the model is rebuilt only from the classes named in
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +36,7 @@ from seqlab.text import Alphabet
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 # What a checkpoint's model recipe may build: exactly the classes seqlab writes
 # there, by every name they are written under. A name is matched whole (a
@@ -146,23 +156,118 @@ def read_checkpoint(path: str | Path, map_location: str | torch.device = "cpu", 
     return ckpt
 
 
+def _legacy_frontend(recipe: dict) -> dict:
+    """A format-1 ``data`` recipe's preprocessing as a stored frontend."""
+    kind = recipe.get("kind")
+    if kind == "image":
+        return {"type": "image", **recipe.get("image", {})}
+    if kind == "speech":
+        return {"type": "speech", "features": recipe.get("features", {}), "normalization": recipe.get("normalization")}
+    raise CheckpointError(f"the data recipe has kind {kind!r}; expected 'image' or 'speech'")
+
+
+@dataclass
+class CheckpointInfo:
+    """What a seqlab checkpoint holds besides the weights (the ``seqlab`` entry), as plain data.
+
+    Attributes:
+        alphabet: :meth:`Alphabet.to_dict`.
+        model: the model's resolved Hydra config.
+        frontend: :meth:`Frontend.to_dict` of the training data's frontend (None: a
+            checkpoint with weights only, which cannot prepare inputs).
+        text: :meth:`TextNormalization.to_dict`.
+        unit: ``char`` or ``token``.
+        metrics: the metrics the model is scored with.
+        corpus: :meth:`Reader.describe` of the training corpus.
+        config: the run's resolved config (None: not stored).
+    """
+
+    alphabet: dict
+    model: dict
+    frontend: dict | None
+    text: dict = field(default_factory=lambda: {"form": "NFC", "bidi": False})
+    unit: str = "char"
+    metrics: list[str] = field(default_factory=lambda: ["cer", "wer"])
+    corpus: dict = field(default_factory=dict)
+    config: dict | None = None
+
+    def to_dict(self) -> dict:
+        out = {
+            "format": FORMAT_VERSION, "alphabet": self.alphabet, "model": self.model, "metrics": list(self.metrics),
+            "data": {"frontend": self.frontend, "text": self.text, "unit": self.unit,
+                     "metrics": list(self.metrics), "corpus": self.corpus},
+        }
+        if self.config is not None:
+            out["config"] = self.config
+        return out
+
+    @classmethod
+    def from_dict(cls, info: Any, where: str | Path = "checkpoint") -> CheckpointInfo:
+        """Read the ``seqlab`` entry (format 1 or 2).
+
+        Raises:
+            CheckpointError: naming ``where``, when an entry is missing or of the wrong type.
+        """
+        if not isinstance(info, dict):
+            raise CheckpointError(f"{where}: the seqlab entry is a {type(info).__name__}, not a dict")
+        for key in ("alphabet", "model"):
+            if not isinstance(info.get(key), dict):
+                raise CheckpointError(f"{where}: has no {key} entry (seqlab.{key}); was it written by seqlab train?")
+        data = info.get("data", {})
+        if not isinstance(data, dict):
+            raise CheckpointError(f"{where}: seqlab.data is a {type(data).__name__}, not a dict")
+        if not data:
+            frontend = None
+        else:
+            frontend = data.get("frontend") if "frontend" in data else _legacy_frontend(data)
+        metrics = data.get("metrics", info.get("metrics", ["cer", "wer"]))
+        text = data.get("text", {"form": "none", "bidi": False})  # format 1 did not normalise
+        if not isinstance(frontend, (dict, type(None))) or not isinstance(text, dict) or not isinstance(metrics, list):
+            raise CheckpointError(f"{where}: seqlab.data holds a frontend, text or metrics entry of the wrong type")
+        corpus = data.get("corpus", {})
+        if not isinstance(corpus, dict):  # format 1 wrote the corpus' name
+            corpus = {"corpus": str(corpus)}
+        return cls(alphabet=info["alphabet"], model=info["model"], frontend=frontend, text=text,
+                   unit=str(data.get("unit", info["alphabet"].get("unit", "char"))), metrics=[str(m) for m in metrics],
+                   corpus=corpus, config=info.get("config"))
+
+    def build_frontend(self, cache_dir: str | Path | None = None):
+        """The :class:`~seqlab.data.frontends.Frontend` the model was trained with."""
+        from seqlab.data.frontends.base import frontend_from_dict
+
+        if self.frontend is None:
+            raise CheckpointError("the checkpoint has no frontend (seqlab.data): it cannot prepare inputs; "
+                                  "was it written by seqlab train?")
+        return frontend_from_dict(self.frontend, cache_dir=cache_dir)
+
+    def text_normalization(self):
+        """The :class:`~seqlab.text.normalize.TextNormalization` of the training transcriptions."""
+        from seqlab.text.normalize import TextNormalization
+
+        try:
+            return TextNormalization.from_dict(self.text)
+        except Exception as e:  # noqa: BLE001 (a ConfigError or TypeError from bad stored values)
+            raise CheckpointError(f"the stored text normalisation {self.text!r} is invalid: {e}") from None
+
+
 def load_model(path: str | Path, map_location: str | torch.device = "cpu", unsafe: bool = False):
     """Rebuild the trained :class:`~seqlab.lit.CTCModule` from a checkpoint alone.
 
     Returns:
-        (module in eval mode, the checkpoint's ``seqlab`` entry).
+        (module in eval mode, the checkpoint's :class:`CheckpointInfo`).
     """
     from hydra.utils import instantiate
 
     ckpt = read_checkpoint(path, map_location, unsafe=unsafe)
-    info = ckpt["seqlab"]
-    if "model" not in info:
+    raw = ckpt["seqlab"]
+    if not isinstance(raw, dict) or "model" not in raw:
         raise CheckpointError(f"{path}: has no model recipe; was it written by seqlab train?")
-    _check_targets(info["model"])
-    if not isinstance(info["model"], dict) or info["model"].get("_target_") not in _MODULES:
+    _check_targets(raw["model"])  # before anything else is read: a hostile recipe is refused as such
+    if not isinstance(raw["model"], dict) or raw["model"].get("_target_") not in _MODULES:
         raise _refuse("model", "is not a CTCModule recipe")
-    alphabet = Alphabet.from_dict(info["alphabet"])
-    module = instantiate(info["model"], alphabet=alphabet, metrics=info.get("metrics", ["cer", "wer"]))
+    info = CheckpointInfo.from_dict(raw, path)
+    alphabet = Alphabet.from_dict(info.alphabet)
+    module = instantiate(info.model, alphabet=alphabet, metrics=info.metrics)
     module.load_state_dict(ckpt["state_dict"])
     module.eval()
     return module, info

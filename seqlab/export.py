@@ -71,26 +71,25 @@ class ExportableNetwork(nn.Module):
 
     Args:
         module: the trained module (its encoder and head are shared, not copied).
-        image: True for (B, C, H, W) inputs, False for (B, T, F) frames.
+        time_axis: the padded (time) axis of the inputs, :attr:`Frontend.time_axis`:
+            3 for (B, C, H, W) images, 1 for (B, T, F) frames.
 
     Shapes: forward(inputs, lengths (B,)) -> (B, T', K) log-probabilities, (B,) lengths.
     """
 
-    def __init__(self, module: nn.Module, image: bool) -> None:
+    def __init__(self, module: nn.Module, time_axis: int) -> None:
         super().__init__()
         self.encoder = module.encoder
         self.head = module.head
-        self.image = image
+        self.time_axis = time_axis
         self.multiple = int(getattr(module.encoder, "frame_stack", 1))
 
     def forward(self, inputs: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         if self.multiple > 1:
             # pad to a whole number of stacked frames here, where the trace records
             # the amount as a function of the length; zero padding is what batching adds
-            if self.image:
-                inputs = F.pad(inputs, (0, (-inputs.size(-1)) % self.multiple))
-            else:
-                inputs = F.pad(inputs, (0, 0, 0, (-inputs.size(1)) % self.multiple))
+            after = inputs.dim() - 1 - self.time_axis  # axes after the time axis: 0 for images, 1 for frames
+            inputs = F.pad(inputs, (0, 0) * after + (0, (-inputs.size(self.time_axis)) % self.multiple))
         features, out_lengths = self.encoder(inputs, lengths)
         return self.head(features), out_lengths
 
@@ -106,22 +105,13 @@ class ExportReport:
     checked_lengths: list[int]
 
 
-def example_inputs(recipe: dict, length: int, batch: int = 2) -> tuple[torch.Tensor, torch.Tensor]:
-    """Random inputs shaped like the recipe's: (B, 1, H, length) or (B, length, F); lengths decreasing."""
+def example_inputs(frontend, length: int, batch: int = 2) -> tuple[torch.Tensor, torch.Tensor]:
+    """Random inputs shaped like the frontend's (:meth:`Frontend.example`), zero past each length; lengths decreasing."""
     g = torch.Generator().manual_seed(0)
     lengths = torch.tensor([max(1, length - 5 * i) for i in range(batch)])
-    if recipe["kind"] == "image":
-        x = torch.rand(batch, 1, int(recipe["image"]["height"]), length, generator=g)
-    else:
-        from seqlab.data.features import FilterbankFeatures
-
-        size = FilterbankFeatures.from_dict(recipe["features"]).feature_size
-        x = torch.randn(batch, length, size, generator=g)
+    x = frontend.example(length, batch, g)
     for i, n in enumerate(lengths.tolist()):  # zero past each length, as batching pads
-        if recipe["kind"] == "image":
-            x[i, ..., n:] = 0
-        else:
-            x[i, n:] = 0
+        x[i].narrow(frontend.time_axis - 1, n, length - n).zero_()
     return x, lengths
 
 
@@ -130,21 +120,23 @@ def export(checkpoint: str | Path, fmt: str, out: str | Path, **kwargs) -> Expor
     from seqlab.checkpoint import load_model
 
     model, info = load_model(checkpoint)
-    return export_module(model, {**info, "checkpoint": str(checkpoint)}, fmt, out, **kwargs)
+    return export_module(model, info, fmt, out, checkpoint=str(checkpoint), **kwargs)
 
 
-def export_module(model: nn.Module, info: dict, fmt: str, out: str | Path, example_length: int = 64,
-                  check_lengths: tuple[int, ...] = (37, 151), tolerance: float = 1e-4) -> ExportReport:
+def export_module(model: nn.Module, info, fmt: str, out: str | Path, example_length: int = 64,
+                  check_lengths: tuple[int, ...] = (37, 151), tolerance: float = 1e-4,
+                  checkpoint: str | None = None) -> ExportReport:
     """Export a :class:`~seqlab.lit.CTCModule`, then check it against PyTorch on other lengths.
 
     Args:
         model: the module (put in eval mode).
-        info: a checkpoint's ``seqlab`` entry: ``alphabet`` and ``data`` (the recipe).
+        info: the checkpoint's :class:`~seqlab.checkpoint.CheckpointInfo` (alphabet and frontend).
         fmt: one of :data:`FORMATS`.
         out: the model file; its metadata goes to ``out + ".json"``.
         example_length: input length of the example that is traced.
         check_lengths: longest input lengths of the batches the check runs.
         tolerance: largest accepted |difference| of a log-probability.
+        checkpoint: the checkpoint's path, named in the metadata.
 
     Raises:
         ExportError: naming the format and the reason (tracing failed, the
@@ -153,13 +145,13 @@ def export_module(model: nn.Module, info: dict, fmt: str, out: str | Path, examp
     """
     if fmt not in FORMATS:
         raise ExportError(f"format must be one of {FORMATS}, got {fmt!r}")
-    recipe = info["data"]
-    net = ExportableNetwork(model.eval(), image=recipe["kind"] == "image").eval()
+    frontend = info.build_frontend()
+    net = ExportableNetwork(model.eval(), frontend.time_axis).eval()
     out = Path(out)
     tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
     try:
-        runner = _EXPORTERS[fmt](net, example_inputs(recipe, example_length), tmp)
-        diff = check(net, runner, recipe, check_lengths)
+        runner = _EXPORTERS[fmt](net, example_inputs(frontend, example_length), tmp)
+        diff = check(net, runner, frontend, check_lengths)
         if diff is not None and diff > tolerance:
             raise ExportError(
                 f"{fmt}: the exported model's log-probabilities differ from PyTorch's by {diff:.3g} "
@@ -172,21 +164,21 @@ def export_module(model: nn.Module, info: dict, fmt: str, out: str | Path, examp
     meta = out.with_name(out.name + ".json")
     meta.write_text(json.dumps({
         "format": fmt, "inputs": INPUT_NAMES, "outputs": OUTPUT_NAMES, "blank": 0,
-        "input_layout": "(B, 1, H, W) ink = 1" if recipe["kind"] == "image" else "(B, T, F) normalised frames",
-        "alphabet": info["alphabet"], "data": recipe, "checkpoint": info.get("checkpoint"),
+        "input_layout": frontend.input_layout, "alphabet": info.alphabet, "frontend": info.frontend,
+        "text": info.text, "checkpoint": checkpoint,
     }, indent=2) + "\n")
     return ExportReport(str(out), str(meta), fmt, diff, list(check_lengths))
 
 
 @torch.inference_mode()
-def check(net: ExportableNetwork, runner, recipe: dict, lengths: tuple[int, ...]) -> float | None:
+def check(net: ExportableNetwork, runner, frontend, lengths: tuple[int, ...]) -> float | None:
     """Largest |difference| of valid log-probabilities between ``runner`` and PyTorch, over batches
     whose longest item has each of ``lengths`` (None when ``runner`` is None: not checkable here)."""
     if runner is None:
         return None
     worst = 0.0
     for n in lengths:
-        x, lens = example_inputs(recipe, n, batch=3)
+        x, lens = example_inputs(frontend, n, batch=3)
         ref, ref_lens = net(x, lens)
         try:
             got, got_lens = runner(x, lens)
@@ -221,7 +213,7 @@ def _torchscript(net: ExportableNetwork, example, path: Path):
 
 
 def _onnx(net: ExportableNetwork, example, path: Path):
-    axes = {"inputs": {0: "batch", 3 if net.image else 1: "length"}, "lengths": {0: "batch"},
+    axes = {"inputs": {0: "batch", net.time_axis: "length"}, "lengths": {0: "batch"},
             "log_probs": {0: "batch", 1: "frames"}, "out_lengths": {0: "batch"}}
     import importlib.util
 
@@ -251,7 +243,7 @@ def _onnx(net: ExportableNetwork, example, path: Path):
 def _torch_export(net: ExportableNetwork, example, path: Path):
     batch = torch.export.Dim("batch", min=1, max=4096)
     length = torch.export.Dim("length", min=2, max=1_000_000)
-    shapes = ({0: batch, 3 if net.image else 1: length}, {0: batch})
+    shapes = ({0: batch, net.time_axis: length}, {0: batch})
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # nn.LSTM's flat weights "assigned during export"

@@ -1,25 +1,20 @@
 """Offline transcription with a trained checkpoint: files in, text, timings and confidences out.
 
-The checkpoint alone is enough: the alphabet, the network and the input
-recipe (image height and preprocessing, or filterbank settings and
-normalisation statistics) all come from it (:func:`seqlab.checkpoint.load_model`).
+The checkpoint alone is enough: the alphabet, the network, the frontend that
+prepares inputs and the text normalisation all come from it
+(:class:`seqlab.checkpoint.CheckpointInfo`).
 
 >>> from seqlab.recognizer import Recognizer
 >>> rec = Recognizer.from_checkpoint("runs/.../checkpoints/best.ckpt")
 >>> for t in rec.transcribe(["line1.png", "line2.jpg"]):
 ...     print(t.source, t.text, t.confidence)
 
-Inputs are read the way the data modules read them for evaluation (no
-augmentation):
-
-- images (PNG, JPEG, TIFF): :func:`~seqlab.data.images.open_grey`, then the
-  checkpoint's :class:`~seqlab.data.images.LineImageTransform`. A binarising
-  recipe thresholds at Otsu's level (evaluation on IAM uses the ``graylevel``
-  of lines.txt, which a lone image does not have);
-- audio (NIST SPHERE, RIFF WAV, FLAC; any name): :func:`~seqlab.data.audio.read_audio`
-  (mono, resampled to the features' rate), the checkpoint's filterbank, the
-  static features rounded through float16 as the training feature cache
-  stores them, deltas, then the training set's normalisation.
+Inputs are prepared by the frontend the model was trained with
+(:mod:`seqlab.data.frontends`), exactly as evaluation prepares them (no
+augmentation): line images decoded grey and resized (a binarising frontend
+thresholds at Otsu's level where no corpus threshold is given), audio read
+mono at the features' rate, filterbank features rounded through float16 as
+the training cache stores them, deltas, the training set's normalisation.
 
 Items are batched ``batch_size`` at a time in order of length (least padding),
 and the results come back in input order; the output does not depend on the
@@ -33,38 +28,16 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import torch
-import torchaudio.functional as AF
 from PIL import Image
 
-from seqlab.data.batch import Sample, collate
-from seqlab.decode.align import FrameScale, TokenSpan, align_labels, group_words, sequence_confidence
+from seqlab.data.batch import Collate, Sample
+from seqlab.data.frontends.base import Frontend, Prepared
 from seqlab.decode import DECODERS
+from seqlab.decode.align import FrameScale, TokenSpan, align_labels, group_words, sequence_confidence
 from seqlab.decode.greedy import greedy_decode
-from seqlab.errors import CheckpointError, ConfigError, UnreadableFileError
+from seqlab.errors import ConfigError, UnreadableFileError
 
-INPUT_SUFFIXES = {
-    "image": (".png", ".jpg", ".jpeg", ".tif", ".tiff"),
-    "speech": (".wav", ".sph", ".flac"),
-}
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """One input ready for the network.
-
-    Attributes:
-        source: the file (or a name) it came from.
-        input: (1, H, W) image (ink = 1) or (T, F) normalised feature frames.
-        extent: the original image's width in pixels, or the audio's duration in seconds.
-    """
-
-    source: str
-    input: torch.Tensor
-    extent: float
-
-    @property
-    def length(self) -> int:
-        return int(self.input.size(-1) if self.input.dim() == 3 else self.input.size(0))
+__all__ = ["Prepared", "Recognizer", "Segment", "Transcription"]
 
 
 @dataclass
@@ -114,22 +87,25 @@ class Transcription:
 
 
 class Recognizer:
-    """A trained CTC model with its input recipe and a decoder.
+    """A trained CTC model with its frontend and a decoder.
 
     Args:
         model: a :class:`~seqlab.lit.CTCModule`.
-        recipe: the checkpoint's ``seqlab.data`` entry (``kind`` image or speech).
+        frontend: the checkpoint's :class:`~seqlab.data.frontends.Frontend`
+            (:meth:`CheckpointInfo.build_frontend`).
         device: where the network runs (decoding and alignment run on the CPU).
         decoder: ``greedy`` (best path, as evaluation decodes) or ``beam``.
         beam_size, lexicon, lm, lm_weight, word_score: beam search settings
             (:class:`~seqlab.decode.beam.BeamSearchDecoder`); beam only.
         batch_size: inputs per forward pass.
+        text: the checkpoint's :class:`~seqlab.text.normalize.TextNormalization`;
+            hypotheses are turned back from the model's order (:meth:`from_model`).
     """
 
     def __init__(
         self,
         model,
-        recipe: dict,
+        frontend: Frontend,
         device: str | torch.device = "cpu",
         decoder: str = "greedy",
         beam_size: int = 50,
@@ -138,6 +114,7 @@ class Recognizer:
         lm_weight: float = 2.0,
         word_score: float = 0.0,
         batch_size: int = 16,
+        text=None,
     ) -> None:
         if decoder not in DECODERS:
             raise ConfigError(f"decoder must be one of {DECODERS}, got {decoder!r}")
@@ -145,108 +122,58 @@ class Recognizer:
             raise ConfigError("a lexicon or language model needs decoder='beam'")
         if batch_size < 1:
             raise ConfigError(f"batch_size must be >= 1, got {batch_size}")
-        self.kind = recipe.get("kind")
-        if self.kind not in INPUT_SUFFIXES:
-            raise CheckpointError(f"checkpoint data recipe has kind {self.kind!r}; expected 'image' or 'speech'")
+        self.frontend = frontend
         self.device = torch.device(device)
         self.model = model.to(self.device).eval()
         self.alphabet = model.alphabet
-        self.recipe = recipe
+        self.text = text
         self.batch_size = batch_size
         self.decoder_name = decoder
+        self.collate = Collate(frontend.pad)
         self.beam = None
         if decoder == "beam":
             from seqlab.decode.beam import BeamSearchDecoder
 
             self.beam = BeamSearchDecoder(self.alphabet, beam_size=beam_size, lexicon=lexicon, lm=lm,
                                           lm_weight=lm_weight, word_score=word_score)
-        if self.kind == "image":
-            from seqlab.data.images import LineImageTransform
-
-            self.transform = LineImageTransform(**recipe["image"])
-        else:
-            from seqlab.data.features import FeatureStats, FilterbankFeatures
-
-            self.features = FilterbankFeatures.from_dict(recipe["features"])
-            stats = recipe.get("normalization")
-            self.stats = FeatureStats(stats["mean"], stats["std"], stats.get("frames", 0)) if stats else None
 
     @classmethod
     def from_checkpoint(cls, path: str | Path, device: str | torch.device = "cpu", **kwargs) -> Recognizer:
         """A recognizer from a checkpoint written by ``seqlab train`` (loaded with weights_only).
 
         Raises:
-            CheckpointError: naming the file, when it cannot be loaded or has no input recipe.
+            CheckpointError: naming the file, when it cannot be loaded or has no frontend.
         """
         from seqlab.checkpoint import load_model
 
         model, info = load_model(path, map_location="cpu")
-        recipe = info.get("data")
-        if not isinstance(recipe, dict) or "kind" not in recipe:
-            raise CheckpointError(f"{path}: has no data recipe (seqlab.data); was it written by seqlab train?")
-        return cls(model, recipe, device=device, **kwargs)
+        return cls(model, info.build_frontend(), device=device, text=info.text_normalization(), **kwargs)
 
     @property
     def suffixes(self) -> tuple[str, ...]:
         """File name endings of this model's inputs (lower case)."""
-        return INPUT_SUFFIXES[self.kind]
+        return self.frontend.suffixes
 
     # --- inputs -------------------------------------------------------------
     def load(self, path: str | Path) -> Prepared:
-        """Read and preprocess one file.
+        """Read and preprocess one file (:meth:`Frontend.read_file`).
 
         Raises:
-            UnreadableFileError: naming the file and the reason, also when
-                preparing this one input runs out of memory.
+            UnreadableFileError: naming the file and the reason.
         """
-        if self.kind == "image":
-            from seqlab.data.images import open_grey
-
-            try:
-                return self.prepare_image(open_grey(path), str(path))
-            except MemoryError:
-                # one oversized input must cost only itself, never the files batched with it
-                raise UnreadableFileError(f"{path}: not enough memory to prepare this image; "
-                                          "crop or downscale it") from None
-        from seqlab.data.audio import read_audio
-
-        wave = read_audio(path, self.features.sample_rate)
-        try:
-            return self.prepare_audio(wave, self.features.sample_rate, str(path))
-        except UnreadableFileError as e:
-            raise UnreadableFileError(f"{path}: {e}") from None
+        return self.frontend.read_file(path)
 
     def prepare_image(self, img: Image.Image, source: str = "<image>") -> Prepared:
-        """A grey ("L") line image -> network input (other modes are converted to grey first,
-        transparency onto white paper).
-
-        Raises:
-            UnreadableFileError: when resizing to the model's height would make it too large.
-        """
-        if self.kind != "image":
-            raise ConfigError("this model reads audio, not images")
-        from seqlab.data.images import to_grey
-
-        grey = img if img.mode == "L" else to_grey(img)
-        return Prepared(source, self.transform(grey), grey.width)
+        """A Pillow line image (any mode) -> network input, for models that read images."""
+        if not hasattr(self.frontend, "prepare") or self.frontend.name != "image":
+            raise ConfigError(f"this model reads {self.frontend.name} input, not images")
+        return self.frontend.prepare(img, source)
 
     def prepare_audio(self, wave: torch.Tensor, sample_rate: int, source: str = "<audio>") -> Prepared:
-        """(N,) mono waveform (full scale 1.0) -> normalised features.
-
-        Raises:
-            UnreadableFileError: when it is shorter than one analysis window.
-        """
-        if self.kind != "speech":
-            raise ConfigError("this model reads images, not audio")
-        wave = wave.float().reshape(-1)
-        if sample_rate != self.features.sample_rate:
-            wave = AF.resample(wave, sample_rate, self.features.sample_rate)
-        # the training feature cache keeps static features in float16 (seqlab.data.features.FeatureCache)
-        static = self.features.static(wave).half().float()
-        x = self.features.with_deltas(static)
-        if self.stats is not None:
-            x = self.stats.apply(x)
-        return Prepared(source, x, wave.numel() / self.features.sample_rate)
+        """(N,) mono waveform (full scale 1.0) -> normalised features, for models that read audio."""
+        if self.frontend.name != "speech":
+            raise ConfigError(f"this model reads {self.frontend.name} input, not audio")
+        return self.frontend.prepare(wave, sample_rate, source)
 
     # --- recognition --------------------------------------------------------
     @torch.inference_mode()
@@ -256,7 +183,7 @@ class Recognizer:
         out: list[Transcription | None] = [None] * len(items)
         for start in range(0, len(order), self.batch_size):
             chosen = order[start : start + self.batch_size]
-            batch = collate([Sample(str(i), items[i].input, [], "", items[i].source) for i in chosen])
+            batch = self.collate([Sample(str(i), items[i].input, [], "", items[i].source) for i in chosen])
             log_probs, lengths = self.model(batch.inputs.to(self.device), batch.input_lengths.to(self.device))
             log_probs, lengths = log_probs.float().cpu(), lengths.cpu()
             if self.beam is None:
@@ -309,12 +236,9 @@ class Recognizer:
     def _describe(self, item: Prepared, log_probs: torch.Tensor, labels: list[int], input_length: int) -> Transcription:
         """Text, confidence and aligned tokens and words of one item: (T, K) log-probs, its labels."""
         frames = log_probs.size(0)
-        if self.kind == "image":
-            scale = FrameScale.for_image(input_length, frames, int(item.extent))
-        else:
-            scale = FrameScale.for_audio(input_length, frames, self.features.frame_shift_ms / 1000, item.extent)
+        scale: FrameScale = self.frontend.positions(input_length, frames, item.extent)
         t = Transcription(
-            source=item.source, text=self.alphabet.decode(labels),
+            source=item.source, text=self._text(labels),
             confidence=sequence_confidence(log_probs, labels),
             unit=scale.unit, frames=frames, extent=item.extent,
         )
@@ -326,10 +250,15 @@ class Recognizer:
         t.words = [self._segment(w, scale) for w in group_words(spans, self.alphabet)]
         return t
 
+    def _text(self, labels: Sequence[int]) -> str:
+        """Labels -> text in logical order (the BiDi reordering of training undone)."""
+        text = self.alphabet.decode(list(labels))
+        return self.text.from_model(text) if self.text is not None else text
+
     def _segment(self, spans: Sequence[TokenSpan], scale: FrameScale) -> Segment:
         start, end = scale.span(spans[0].start, spans[-1].end)
         return Segment(
-            text=self.alphabet.decode([s.label for s in spans]), start=start, end=end,
+            text=self._text([s.label for s in spans]), start=start, end=end,
             start_frame=spans[0].start, end_frame=spans[-1].end,
             score=sum(s.score for s in spans) / len(spans),
         )

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from seqlab.checkpoint import load_model
+from seqlab.checkpoint import CheckpointInfo, load_model
 from seqlab.export import ExportableNetwork, ExportError, export_module
 from seqlab.lit import CTCModule
 from seqlab.nn import BLSTMEncoder
@@ -45,7 +45,7 @@ def test_torchscript_export_equals_pytorch(iam_run: Path, tmp_path: Path, capsys
     assert export_main([str(iam_run / "checkpoints" / "best.ckpt"), "--format", "torchscript", "--out", str(out)]) == 0
     assert "largest |log-prob difference|" in capsys.readouterr().out
     meta = json.loads((tmp_path / "model.ts.json").read_text())
-    assert meta["data"]["kind"] == "image" and meta["blank"] == 0 and meta["alphabet"]["symbols"]
+    assert meta["frontend"]["type"] == "image" and meta["blank"] == 0 and meta["alphabet"]["symbols"]
     model, _ = load_model(iam_run / "checkpoints" / "best.ckpt")
     x, widths = real_batch(iam_run)
     with torch.inference_mode():
@@ -82,7 +82,7 @@ def test_speech_model_exports_with_a_dynamic_number_of_frames(tmp_path_factory, 
     x = torch.randn(2, 77, 123)
     lengths = torch.tensor([77, 40])
     with torch.inference_mode():
-        ref, ref_lengths = ExportableNetwork(model, image=False)(x, lengths)
+        ref, ref_lengths = ExportableNetwork(model, time_axis=1)(x, lengths)
         got, got_lengths = torch.jit.load(str(tmp_path / "speech.ts"))(x, lengths)
     assert torch.equal(ref_lengths, got_lengths) and got.shape == ref.shape
 
@@ -90,7 +90,7 @@ def test_speech_model_exports_with_a_dynamic_number_of_frames(tmp_path_factory, 
 @pytest.mark.slow
 def test_torch_export_and_custom_cells_fail_with_the_reason(tmp_path: Path):
     alphabet = Alphabet(tuple(" ab"))
-    info = {"alphabet": alphabet.to_dict(), "data": {"kind": "image", "image": {"height": 8}}}
+    info = CheckpointInfo(alphabet.to_dict(), {}, {"type": "image", "height": 8})
     custom = CTCModule(BLSTMEncoder(8, 4, 1, cell="peephole"), alphabet, optimizer=None)
     with pytest.raises(ExportError, match="_LSTMLayer"):
         export_module(custom, info, "torchscript", tmp_path / "custom.ts")

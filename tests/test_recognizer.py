@@ -87,7 +87,7 @@ def test_transcriptions_carry_aligned_tokens_words_and_pixel_ranges(iam_run: Pat
     paths = sorted((iam_run.parent / "iam" / "lines").rglob("*.png"))
     for t in rec.transcribe(paths):
         width = Image.open(t.source).width
-        resized = rec.transform.width_for(width, Image.open(t.source).height)
+        resized = rec.frontend.transform.width_for(width, Image.open(t.source).height)
         assert t.frames == math.ceil(resized / 4)  # frame_stack 4
         assert 0.0 <= t.confidence <= 1.0 and t.aligned
         assert "".join(s.text for s in t.tokens) == t.text
@@ -156,6 +156,6 @@ def test_waveforms_at_other_rates_are_resampled(timit_run: Path):
     rec = Recognizer.from_checkpoint(timit_run / "checkpoints" / "best.ckpt")
     wave = torch.from_numpy(signal(8000, seed=4).astype(np.float32) / 32768)
     item = rec.prepare_audio(wave, 8000, "eight-khz")
-    assert item.extent == pytest.approx(1.0) and item.input.size(1) == rec.features.feature_size
+    assert item.extent == pytest.approx(1.0) and item.input.size(1) == rec.frontend.feature_size
     [t] = rec.recognize([item])
     assert t.source == "eight-khz" and t.extent == pytest.approx(1.0)

@@ -80,7 +80,7 @@ def read_text(path: str) -> list[str]:
 
 def iam_training_text(root: str, list_file: str) -> list[str]:
     """Transcriptions (``|`` -> space) of the lines that ``ROOT/list_file`` names."""
-    from seqlab.data.iam import read_id_list, read_lines_txt
+    from seqlab.data.readers.iam import read_id_list, read_lines_txt
 
     lines, _ = read_lines_txt(Path(root) / "ascii" / "lines.txt")
     ids = read_id_list(Path(list_file) if Path(list_file).is_absolute() else Path(root) / list_file)
@@ -93,7 +93,7 @@ def iam_training_text(root: str, list_file: str) -> list[str]:
 
 def timit_training_phones(root: str) -> list[str]:
     """The 61-label phone string of every TRAIN utterance but SA1/SA2 (what the TIMIT data module trains on)."""
-    from seqlab.data.timit import read_phn, scan_timit
+    from seqlab.data.readers.timit import read_phn, scan_timit
 
     found = [u for u in scan_timit(root) if u.split == "train" and not u.name.startswith("SA") and u.phn]
     if not found:

@@ -16,7 +16,8 @@ from pathlib import Path
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
-from seqlab.checkpoint import read_checkpoint
+from seqlab.checkpoint import CheckpointInfo, read_checkpoint
+from seqlab.report.evaluate import check_recipe
 from seqlab.cli.config_types import check_config_types
 from seqlab.cli.hydra_app import run_hydra
 from seqlab.errors import ConfigError
@@ -25,18 +26,22 @@ from seqlab.report import evaluate_checkpoint
 log = logging.getLogger("seqlab.evaluate")
 
 
-def build_datamodule(data_cfg: DictConfig, checkpoint: Path):
-    """The data module of ``data_cfg``, set up, with the checkpoint's alphabet.
+def build_datamodule(data_cfg: DictConfig, checkpoint: Path, split: str = "test"):
+    """The data module of ``data_cfg`` with the checkpoint's alphabet, frontend and text normalisation,
+    set up for ``split`` only.
 
     The model's own symbol table replaces the one a data module would build
     from its training transcripts, so a test symbol the model cannot write is
-    reported by the data module's ``unknown_symbols`` policy, not mis-encoded.
+    reported by the data module's ``unknown_symbols`` policy, not mis-encoded;
+    the stored frontend (with the training set's normalisation statistics)
+    replaces the configured one once their settings are checked to agree.
     """
-    info = read_checkpoint(checkpoint)["seqlab"]
-    symbols = list(info["alphabet"]["symbols"])
-    datamodule = instantiate(data_cfg, alphabet=symbols)
+    info = CheckpointInfo.from_dict(read_checkpoint(checkpoint)["seqlab"], checkpoint)
+    datamodule = instantiate(data_cfg, alphabet=list(info.alphabet["symbols"]))
+    check_recipe(info.to_dict()["data"], datamodule.checkpoint_data(), checkpoint, ignore=("frontend.normalization",))
+    datamodule.adopt(info.build_frontend(cache_dir=datamodule.frontend.cache_dir), info.text_normalization())
     datamodule.prepare_data()
-    datamodule.setup("test")
+    datamodule.setup("test", splits=(split,))
     return datamodule
 
 
@@ -50,7 +55,9 @@ def evaluate(cfg: DictConfig) -> Path:
     if cfg.worst < 0 or cfg.bootstrap < 1:
         raise ConfigError(f"worst must be >= 0 and bootstrap >= 1, got worst={cfg.worst}, bootstrap={cfg.bootstrap}")
     check_config_types({"data": OmegaConf.to_container(cfg.data, resolve=True, throw_on_missing=False)})
-    datamodule = build_datamodule(cfg.data, checkpoint)
+    if cfg.split not in ("val", "test"):
+        raise ConfigError(f"split={cfg.split!r}: evaluate val or test (the training split's loader augments and shuffles)")
+    datamodule = build_datamodule(cfg.data, checkpoint, cfg.split)
     out = evaluate_checkpoint(
         checkpoint,
         datamodule,

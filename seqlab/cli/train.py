@@ -23,6 +23,7 @@ from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger
 from omegaconf import DictConfig, OmegaConf
 
+from seqlab.checkpoint import CheckpointInfo
 from seqlab.atomic import remove_stale_temporaries, write_text_atomic
 from seqlab.cli.config_types import check_config_types
 from seqlab.cli.hydra_app import run_hydra
@@ -60,9 +61,14 @@ def build(cfg: DictConfig, resuming: bool = False):
     if OmegaConf.is_missing(cfg.model.encoder, "input_size"):
         cfg.model.encoder.input_size = datamodule.feature_size
     model = instantiate(cfg.model, alphabet=datamodule.alphabet, metrics=list(datamodule.metrics))
+    data = datamodule.checkpoint_data()
+    info = CheckpointInfo(
+        alphabet=datamodule.alphabet.to_dict(), model=OmegaConf.to_container(cfg.model, resolve=True),
+        frontend=data["frontend"], text=data["text"], unit=data["unit"], metrics=data["metrics"],
+        corpus=data["corpus"], config=OmegaConf.to_container(cfg, resolve=True),
+    )
     recipe = RecipeCallback(
-        model=OmegaConf.to_container(cfg.model, resolve=True), data=datamodule.recipe(),
-        config=OmegaConf.to_container(cfg, resolve=True),
+        info,
         # a resumed run's config.yaml is rewritten once training has restarted, not before
         config_path=str(Path(cfg.run_dir) / "config.yaml") if resuming else None,
     )

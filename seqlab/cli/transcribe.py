@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple, TextIO
 
-from seqlab.errors import ConfigError, SeqlabError, UnreadableFileError
+from seqlab.errors import ConfigError, DataFormatError, SeqlabError, UnreadableFileError
 
 log = logging.getLogger("seqlab.transcribe")
 
@@ -98,6 +98,10 @@ def build_parser(prog: str = "seqlab transcribe") -> argparse.ArgumentParser:
                    help="score added per word, with --lexicon (default: 0)")
     p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto (default: cpu)")
     p.add_argument("--batch-size", type=int, default=16, metavar="N", help="inputs per forward pass (default: 16)")
+    p.add_argument("--pages-out", metavar="DIR",
+                   help="INPUTs are PAGE-XML or ALTO pages (.xml; folders are searched for them): write each page, "
+                        "its lines recognised and filled in, to DIR under its ID")
+    p.add_argument("--dpi", type=float, help="image resolution of ALTO pages measured in mm10 or inch1200")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     return p
 
@@ -411,10 +415,16 @@ def _transcribe(args, out: AtomicOutput) -> int:
         args.checkpoint, device=device, decoder=args.decoder, beam_size=args.beam_size, lexicon=args.lexicon,
         lm=args.lm, lm_weight=args.lm_weight, word_score=args.word_score, batch_size=args.batch_size,
     )
-    if args.format == "ctm" and rec.kind != "speech":
-        raise ConfigError(f"--format ctm is for speech models; {args.checkpoint} reads line images "
-                          "(use --format jsonl for x-pixel ranges of the words, or txt)")
-    scan = scan_inputs(args.inputs, rec.suffixes, "image" if rec.kind == "image" else "audio file")
+    if args.pages_out:
+        return _transcribe_pages(rec, args, out)
+    xml = [i for i in args.inputs if i.lower().endswith(".xml")]
+    if xml:
+        raise ConfigError(f"{xml[0]} is a page (PAGE-XML or ALTO): give --pages-out DIR, where the pages "
+                          "with their lines filled in are written")
+    if args.format == "ctm" and rec.frontend.unit != "seconds":
+        raise ConfigError(f"--format ctm is for speech models (times in seconds); {args.checkpoint} reads "
+                          f"{rec.frontend.noun}s (use --format jsonl for the words' ranges in {rec.frontend.unit}, or txt)")
+    scan = scan_inputs(args.inputs, rec.suffixes, rec.frontend.noun)
     check_unique_ids(scan.files, args.format)
     for msg in scan.problems:
         print(f"{prog}: {msg}", file=sys.stderr)
@@ -423,6 +433,51 @@ def _transcribe(args, out: AtomicOutput) -> int:
     if not scan.files:
         raise ConfigError("no input files found")
     failed = run(rec, scan.files, args, out)
+    if failed or scan.skipped or scan.problems:
+        print(f"{prog}: {summary(scan, len(failed))}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _transcribe_pages(rec, args, out: AtomicOutput) -> int:
+    """Fill in every line of each PAGE-XML or ALTO input; the lines also go to ``out`` (ID ``PAGE/LINE``)."""
+    from seqlab.pages import DOCUMENT_SUFFIXES, transcribe_document
+
+    prog = args.prog
+    pages_out = Path(args.pages_out)
+    if pages_out.exists() and not pages_out.is_dir():
+        raise ConfigError(f"--pages-out {pages_out}: is a file; give a folder (it is created if missing)")
+    scan = scan_inputs(args.inputs, DOCUMENT_SUFFIXES, "page")
+    check_unique_ids(scan.files, args.format)
+    for msg in scan.problems:
+        print(f"{prog}: {msg}", file=sys.stderr)
+    for name, reason in scan.skipped:
+        print(f"{prog}: skipped {name}: {reason.one}", file=sys.stderr)
+    if not scan.files:
+        raise ConfigError("no PAGE-XML or ALTO files found")
+    failed: list[str] = []
+    lines = 0
+    bar = _progress_bar(len(scan.files), not args.no_progress)
+    try:
+        for path, uid in scan.files:
+            try:
+                result = transcribe_document(rec, path, pages_out / uid, dpi=args.dpi)
+            except (UnreadableFileError, DataFormatError) as e:
+                failed.append(str(e))
+                bar.write(f"{prog}: skipped {e}", file=sys.stderr)
+                continue
+            finally:
+                bar.update(1)
+            for problem in result.problems:
+                bar.write(f"{prog}: {problem}", file=sys.stderr)
+            for line_id, t in result.transcriptions:
+                out.write(format_result(t, f"{uid}/{line_id}", args.format))
+            lines += result.filled
+        out.commit()
+    finally:
+        bar.close()
+    print(f"{prog}: {len(scan.files) - len(failed)} page(s), {lines} line(s) filled in, written to {pages_out}",
+          file=sys.stderr)
     if failed or scan.skipped or scan.problems:
         print(f"{prog}: {summary(scan, len(failed))}", file=sys.stderr)
         return 1

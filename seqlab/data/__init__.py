@@ -1,16 +1,22 @@
-"""Corpus readers and data modules (one module per corpus) and shared batching."""
+"""Data: corpus readers (``readers/``), frontends (``frontends/``), the one data module, batching.
 
-from seqlab.data.batch import Batch, Sample, Skipped, collate
+The benchmark corpora's data modules (:mod:`seqlab.data.corpora`) are
+constructors composing a reader and a frontend from flat settings.
+"""
+
+from seqlab.data.batch import Batch, Collate, Sample, Skipped, collate
 from seqlab.data.bucketing import BucketBatchSampler
-from seqlab.data.iam import IAMDataModule
-from seqlab.data.librispeech import LibriSpeechDataModule
-from seqlab.data.module import CTCDataModule, Record
+from seqlab.data.corpora import (
+    ALTODataModule, IAMDataModule, LibriSpeechDataModule, LineFolderDataModule, PageXMLDataModule,
+    SyntheticIAMDataModule, SyntheticTIMITDataModule, TIMITDataModule,
+)
+from seqlab.data.module import CorpusDataModule
+from seqlab.data.records import Record, Region
 from seqlab.data.speech import SpeechDataModule
-from seqlab.data.synthetic import SyntheticIAMDataModule, SyntheticTIMITDataModule
-from seqlab.data.timit import TIMITDataModule
 
 __all__ = [
-    "Batch", "BucketBatchSampler", "CTCDataModule", "IAMDataModule", "LibriSpeechDataModule", "Record",
-    "Sample", "Skipped", "SpeechDataModule", "SyntheticIAMDataModule", "SyntheticTIMITDataModule",
-    "TIMITDataModule", "collate",
+    "ALTODataModule", "Batch", "BucketBatchSampler", "Collate", "CorpusDataModule", "IAMDataModule",
+    "LibriSpeechDataModule", "LineFolderDataModule", "PageXMLDataModule",
+    "Record", "Region", "Sample", "Skipped", "SpeechDataModule", "SyntheticIAMDataModule",
+    "SyntheticTIMITDataModule", "TIMITDataModule", "collate",
 ]

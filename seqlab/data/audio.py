@@ -58,8 +58,9 @@ def audio_info(path: str | Path) -> AudioInfo:
     return AudioInfo(int(info.frames), int(info.samplerate), int(info.channels), str(info.format))
 
 
-def read_audio(path: str | Path, sample_rate: int = SAMPLE_RATE) -> torch.Tensor:
-    """Decode an audio file to a mono float waveform at ``sample_rate``.
+def read_audio(path: str | Path, sample_rate: int = SAMPLE_RATE, offset: float = 0.0,
+               duration: float | None = None) -> torch.Tensor:
+    """Decode an audio file (or ``duration`` seconds of it from ``offset``) to a mono float waveform at ``sample_rate``.
 
     Channels are averaged; other sample rates are resampled
     (``torchaudio.functional.resample``, windowed sinc).
@@ -73,12 +74,19 @@ def read_audio(path: str | Path, sample_rate: int = SAMPLE_RATE) -> torch.Tensor
             would otherwise turn every statistic computed over a corpus into NaN.
     """
     try:
-        data, rate = sf.read(str(path), dtype="float32", always_2d=True)  # (N, channels)
+        start = stop = None
+        if offset or duration is not None:  # seconds -> samples at the file's own rate
+            rate = sf.info(str(path)).samplerate
+            start = int(round(offset * rate))
+            stop = None if duration is None else start + int(round(duration * rate))
+        data, rate = sf.read(str(path), start=start or 0, stop=stop, dtype="float32", always_2d=True)  # (N, channels)
     except FileNotFoundError:
         raise UnreadableFileError(f"{path}: file not found") from None
     except (sf.LibsndfileError, RuntimeError) as e:
         raise UnreadableFileError(f"{path}: cannot decode audio ({_reason(e)})") from None
     if data.shape[0] == 0:
+        if start:
+            raise UnreadableFileError(f"{path}: no samples from {offset:g} s on (the file is shorter)")
         raise UnreadableFileError(f"{path}: the audio holds no samples (zero-length file)")
     bad = int(np.count_nonzero(~np.isfinite(data)))
     if bad:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -58,33 +59,37 @@ class Skipped(NamedTuple):
     reason: str
 
 
-def collate(items: list[Sample | Skipped]) -> Batch:
-    """Pad a list of samples (all images, or all feature sequences) into a :class:`Batch`."""
-    samples = [s for s in items if isinstance(s, Sample)]
-    skipped = [f"{s.source}: {s.reason}" for s in items if isinstance(s, Skipped)]
-    if not samples:
-        empty = torch.zeros(0)
-        return Batch(empty, empty.long(), empty.long(), empty.long(), [], [], [], skipped)
-    first = samples[0].input
-    if first.dim() == 3:  # images (C, H, W), padded along W
-        lengths = torch.tensor([s.input.size(-1) for s in samples])
-        inputs = first.new_zeros(len(samples), first.size(0), first.size(1), int(lengths.max()))
-        for i, s in enumerate(samples):
-            inputs[i, :, :, : s.input.size(-1)] = s.input
-    else:  # frames (T, F), padded along T
-        lengths = torch.tensor([s.input.size(0) for s in samples])
-        inputs = first.new_zeros(len(samples), int(lengths.max()), first.size(-1))
-        for i, s in enumerate(samples):
-            inputs[i, : s.input.size(0)] = s.input
-    targets = torch.tensor([c for s in samples for c in s.target], dtype=torch.long)
-    target_lengths = torch.tensor([len(s.target) for s in samples], dtype=torch.long)
-    return Batch(
-        inputs=inputs,
-        input_lengths=lengths,
-        targets=targets,
-        target_lengths=target_lengths,
-        ids=[s.id for s in samples],
-        texts=[s.text for s in samples],
-        sources=[s.source for s in samples],
-        skipped=skipped,
-    )
+class Collate:
+    """Picklable ``collate_fn``: samples -> :class:`Batch`, inputs padded by the frontend's ``pad``
+    (:meth:`seqlab.data.frontends.Frontend.pad`), so nothing here asks what kind of input it is."""
+
+    def __init__(self, pad: Callable[[Sequence[torch.Tensor]], tuple[torch.Tensor, torch.Tensor]]) -> None:
+        self.pad = pad
+
+    def __call__(self, items: list[Sample | Skipped]) -> Batch:
+        samples = [s for s in items if isinstance(s, Sample)]
+        skipped = [f"{s.source}: {s.reason}" for s in items if isinstance(s, Skipped)]
+        if not samples:
+            empty = torch.zeros(0)
+            return Batch(empty, empty.long(), empty.long(), empty.long(), [], [], [], skipped)
+        inputs, lengths = self.pad([s.input for s in samples])
+        return Batch(
+            inputs=inputs,
+            input_lengths=lengths,
+            targets=torch.tensor([c for s in samples for c in s.target], dtype=torch.long),
+            target_lengths=torch.tensor([len(s.target) for s in samples], dtype=torch.long),
+            ids=[s.id for s in samples],
+            texts=[s.text for s in samples],
+            sources=[s.source for s in samples],
+            skipped=skipped,
+        )
+
+
+def collate(items: list[Sample | Skipped], pad=None) -> Batch:
+    """:class:`Collate` with ``pad`` (default: images (C, H, W) padded along W, for tests and benchmarks
+    of the image models; speech passes :func:`~seqlab.data.frontends.base.pad_frames`)."""
+    if pad is None:
+        from seqlab.data.frontends.base import pad_images
+
+        pad = pad_images
+    return Collate(pad)(items)

@@ -163,23 +163,27 @@ class FeatureCache:
         if cache_dir is not None:
             self.folder = Path(cache_dir).expanduser() / "features" / f"fbank-{features.key()}"
 
-    def path_for(self, audio: str | Path) -> Path | None:
+    def path_for(self, audio: str | Path, offset: float = 0.0, duration: float | None = None) -> Path | None:
         if self.folder is None:
             return None
-        return entry_path(self.folder, file_key(audio))
+        key = file_key(audio)
+        if offset or duration is not None:  # one entry per stretch of the file
+            key = hashlib.sha1(f"{key}\0{offset!r}\0{duration!r}".encode()).hexdigest()
+        return entry_path(self.folder, key)
 
-    def static(self, audio: str | Path) -> torch.Tensor:
-        """(T, S) float32 static features of an audio file, from the cache when there.
+    def static(self, audio: str | Path, offset: float = 0.0, duration: float | None = None) -> torch.Tensor:
+        """(T, S) float32 static features of an audio file (or of ``duration`` seconds from ``offset``),
+        from the cache when there.
 
         Raises:
             UnreadableFileError: naming the file, when it cannot be decoded, is too
                 short, or its features are not finite (also when read from the cache).
         """
-        cached = self.path_for(audio)
+        cached = self.path_for(audio, offset, duration)
         stored = read_npy(cached) if cached is not None else None
         if stored is not None:
             return _finite(torch.from_numpy(stored.astype(np.float32)), audio)
-        wave = read_audio(audio, self.features.sample_rate)  # its errors name the file
+        wave = read_audio(audio, self.features.sample_rate, offset, duration)  # its errors name the file
         try:
             static = self.features.static(wave)
         except UnreadableFileError as e:
@@ -261,33 +265,6 @@ class FeatureStats:
 
     def to_dict(self) -> dict:
         return {"mean": list(self.mean), "std": list(self.std), "frames": self.frames}
-
-
-class FeatureLoader:
-    """Picklable audio file -> (T, F) normalised features (for DataLoader workers).
-
-    Args:
-        cache: where static features come from.
-        stats: normalisation; None for raw features.
-    """
-
-    def __init__(self, cache: FeatureCache, stats: FeatureStats | None = None) -> None:
-        self.cache = cache
-        self.stats = stats
-
-    def __call__(self, audio: str | Path) -> torch.Tensor:
-        x = self.cache.features.with_deltas(self.cache.static(audio))
-        return self.stats.apply(x) if self.stats is not None else x
-
-    @classmethod
-    def from_recipe(cls, recipe: dict, cache_dir: str | Path | None = None) -> FeatureLoader:
-        """The loader a speech data module's :meth:`recipe` (as stored in a checkpoint) describes:
-        audio file -> (T, F) features exactly as the model was trained on."""
-        stats = recipe.get("normalization")
-        return cls(
-            FeatureCache(FilterbankFeatures.from_dict(recipe["features"]), cache_dir),
-            FeatureStats(stats["mean"], stats["std"], stats.get("frames", 0)) if stats else None,
-        )
 
 
 class SpecAugment(nn.Module):

@@ -22,7 +22,8 @@ import numpy as np
 from PIL import Image
 
 from seqlab.data.disk_cache import entry_path, file_key, read_npy, write_npy_atomic
-from seqlab.data.images import LineImageTransform, open_grey
+from seqlab.data.images import LineImageTransform, crop_region, open_grey
+from seqlab.data.records import Region
 
 IMAGE_CACHE_VERSION = 1  # bump when preparation changes: old entries are then ignored
 
@@ -43,25 +44,32 @@ class ImageCache:
             digest = hashlib.sha1(settings.encode()).hexdigest()[:10]
             self.folder = Path(cache_dir).expanduser() / "images" / f"lines-{digest}"
 
-    def path_for(self, image: str | Path, graylevel: int | None) -> Path | None:
+    def path_for(self, image: str | Path, graylevel: int | None, region: Region | None = None) -> Path | None:
         if self.folder is None:
             return None
         key = file_key(image)
         if self.transform.binarise and graylevel is not None:
             key = hashlib.sha1(f"{key}\0{graylevel}".encode()).hexdigest()
+        if region is not None:  # one entry per line of a page image
+            key = hashlib.sha1(f"{key}\0{region.polygon!r}".encode()).hexdigest()
         return entry_path(self.folder, key)
 
-    def prepared(self, image: str | Path, graylevel: int | None = None) -> Image.Image:
+    def prepared(self, image: str | Path, graylevel: int | None = None, region: Region | None = None) -> Image.Image:
         """The prepared grey image (height ``transform.height``), from the cache when there.
+
+        ``region``: the line is cut out of the page image ``image`` first (:func:`crop_region`).
 
         Raises:
             UnreadableFileError: naming the file, when it cannot be decoded.
         """
-        cached = self.path_for(image, graylevel)
+        cached = self.path_for(image, graylevel, region)
         stored = read_npy(cached) if cached is not None else None
         if stored is not None and stored.dtype == np.uint8 and stored.ndim == 2:
             return Image.fromarray(stored)
-        img = self.transform.prepare(open_grey(image), graylevel)  # its errors name the file
+        grey = open_grey(image)  # its errors name the file
+        if region is not None:
+            grey = crop_region(grey, region)
+        img = self.transform.prepare(grey, graylevel)
         if cached is not None:
             write_npy_atomic(cached, np.asarray(img, dtype=np.uint8))
         return img

@@ -1,52 +1,37 @@
-"""What every corpus data module shares: records, alphabet, encoding, loaders.
+"""The one data module: a corpus reader and a frontend, composed.
 
-A corpus module reads its split lists into :class:`Record` s (id, file, text,
-length), and says how to load one record's input. This base class builds the
-alphabet from the training transcripts, encodes every split (failing before
-training, never mid-epoch, on a symbol outside the alphabet unless told to skip
-or replace it), and serves length-bucketed loaders.
+The reader lists the records of each split (:mod:`seqlab.data.readers`); the
+frontend turns a record into a tensor (:mod:`seqlab.data.frontends`). This
+module normalises the transcriptions (:class:`~seqlab.text.normalize.TextNormalization`),
+builds the alphabet from the training transcripts, encodes every split
+(failing before training, never mid-epoch, on a symbol outside the alphabet
+unless told to skip or replace it), measures each input for bucketing, lets the
+frontend fit its statistics on the training split, and serves length-bucketed
+loaders. What a checkpoint needs to read new inputs is :meth:`checkpoint_data`.
 """
 
 from __future__ import annotations
 
-import logging
+import dataclasses
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 import lightning as L
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from seqlab.data.batch import Sample, Skipped, collate
+from seqlab.data.batch import Batch, Collate, Sample, Skipped
 from seqlab.data.bucketing import BucketBatchSampler
+from seqlab.data.frontends.base import Frontend
 from seqlab.data.loader import ResumableDataLoader
-from seqlab.errors import ConfigError, SeqlabError
+from seqlab.data.readers.base import SPLITS, Reader, warn_skipped
+from seqlab.data.records import Record
+from seqlab.errors import ConfigError, SeqlabError, UnreadableFileError
 from seqlab.text import Alphabet
+from seqlab.text.normalize import TextNormalization
 
-log = logging.getLogger(__name__)
-
-SPLITS = ("train", "val", "test")
 UNKNOWN_POLICIES = ("error", "skip", "replace")
 
-
-@dataclass(frozen=True)
-class Record:
-    """One utterance or line before loading.
-
-    Attributes:
-        id: corpus id of the item.
-        source: the file holding its input (image or audio).
-        text: the reference transcription, in the alphabet's units.
-        length: its input length (resized width, or frames) for bucketing.
-        where: where the transcription came from (``lines.txt:12``) for messages.
-    """
-
-    id: str
-    source: str
-    text: str
-    length: int
-    where: str = ""
-    group: str = ""  # writer or speaker, for reports
+__all__ = ["CorpusDataModule", "Record", "RecordDataset", "SPLITS", "UNKNOWN_POLICIES", "warn_skipped"]
 
 
 class RecordDataset(Dataset):
@@ -69,19 +54,12 @@ class RecordDataset(Dataset):
         return Sample(r.id, x, self.targets[i], r.text, r.source)
 
 
-def warn_skipped(what: str, problems: Sequence[str], limit: int = 5) -> None:
-    """One warning saying how many items were skipped and why (first few named)."""
-    if not problems:
-        return
-    shown = "\n  ".join(problems[:limit])
-    more = f"\n  ... and {len(problems) - limit} more" if len(problems) > limit else ""
-    log.warning("%s: skipped %d item(s):\n  %s%s", what, len(problems), shown, more)
-
-
-class CTCDataModule(L.LightningDataModule):
-    """Base of the corpus modules.
+class CorpusDataModule(L.LightningDataModule):
+    """A corpus (reader) read through a frontend, batched for CTC.
 
     Args:
+        reader: lists the records of each split (:class:`~seqlab.data.readers.base.Reader`).
+        frontend: turns records into tensors (:class:`~seqlab.data.frontends.base.Frontend`).
         batch_size: items per training batch (evaluation uses the same).
         num_workers: DataLoader worker processes.
         bucket_size: bucket size in batches for length bucketing.
@@ -89,16 +67,20 @@ class CTCDataModule(L.LightningDataModule):
             the training transcripts do not have: ``error`` (default; names the
             sample), ``skip`` the item, or ``replace`` it by ``replacement_symbol``.
         replacement_symbol: used with ``unknown_symbols=replace``.
-        alphabet: a fixed list of symbols instead of the training transcripts'.
+        alphabet: a fixed list of symbols instead of the reader's or the training transcripts'.
         seed: shuffling seed.
         pin_memory: pin batches for faster host-to-GPU copies.
+        text_form: Unicode normalisation of every transcription (``NFC``,
+            ``NFD``, ``NFKC``, ``NFKD`` or ``none``), stored in the checkpoint.
+        bidi: reorder right-to-left transcriptions to display order for CTC
+            (and back after decoding), with the Unicode BiDi algorithm.
+        splits: the splits :meth:`setup` reads (evaluation reads only the one it scores).
     """
-
-    metrics: tuple[str, ...] = ("cer", "wer")
-    unit: str = "char"
 
     def __init__(
         self,
+        reader: Reader,
+        frontend: Frontend,
         batch_size: int = 16,
         num_workers: int = 0,
         bucket_size: int = 50,
@@ -107,65 +89,112 @@ class CTCDataModule(L.LightningDataModule):
         alphabet: Sequence[str] | None = None,
         seed: int = 0,
         pin_memory: bool = False,
+        text_form: str = "NFC",
+        bidi: bool = False,
     ) -> None:
         super().__init__()
         if unknown_symbols not in UNKNOWN_POLICIES:
             raise ConfigError(f"unknown_symbols must be one of {UNKNOWN_POLICIES}, got {unknown_symbols!r}")
+        self.reader = reader
+        self.frontend = frontend
         self.batch_size = batch_size
         self.num_workers = num_workers
         self.bucket_size = bucket_size
         self.unknown_symbols = unknown_symbols
         self.replacement_symbol = replacement_symbol
-        self.fixed_alphabet = list(alphabet) if alphabet is not None else None
+        fixed = alphabet if alphabet is not None else reader.alphabet
+        self.fixed_alphabet = list(fixed) if fixed is not None else None
         self.seed = seed
         self.pin_memory = pin_memory
+        self.text = TextNormalization(form=text_form, bidi=bidi)
         self.alphabet: Alphabet | None = None
         self.datasets: dict[str, RecordDataset] = {}
 
-    # --- what a corpus module provides ----------------------------------
-    def read_split(self, split: str) -> list[Record]:
-        """The records of ``split`` (train, val or test), unreadable ones skipped and reported."""
-        raise NotImplementedError
+    # --- what the corpus says about itself ---------------------------------
+    @property
+    def metrics(self) -> tuple[str, ...]:
+        return tuple(self.reader.metrics)
 
-    def load(self, record: Record) -> torch.Tensor:
-        """The input tensor of a record: (1, H, W) image or (T, F) features."""
-        raise NotImplementedError
+    @property
+    def unit(self) -> str:
+        return self.reader.unit
+
+    @property
+    def root(self):
+        return self.reader.root
 
     @property
     def feature_size(self) -> int:
-        """Features per frame the encoder sees (image height x channels, or feature dim)."""
-        raise NotImplementedError
+        """Features per step the encoder sees (image height, or features per frame)."""
+        return self.frontend.feature_size
 
-    def recipe(self) -> dict:
-        """Plain-data preprocessing settings a checkpoint needs to read new inputs."""
-        raise NotImplementedError
+    def checkpoint_data(self) -> dict:
+        """Plain data a checkpoint needs to read new inputs and score them (``seqlab.data``)."""
+        return {
+            "frontend": self.frontend.to_dict(),
+            "text": self.text.to_dict(),
+            "unit": self.unit,
+            "metrics": list(self.metrics),
+            "corpus": self.reader.describe(),
+        }
 
-    def missing_split_hint(self, empty: list[str]) -> str:
-        """What to check when the splits ``empty`` have no records (said in the ConfigError)."""
-        return "check the data paths and split settings: training needs train, val and test records"
+    def adopt(self, frontend: Frontend, text: TextNormalization) -> None:
+        """Read inputs with a trained model's frontend and text normalisation (evaluation), before :meth:`setup`."""
+        if self.datasets:
+            raise ConfigError("adopt() must come before setup(): the splits are already read")
+        self.frontend = frontend
+        self.text = text
 
-    # --- shared machinery -------------------------------------------------
-    def setup(self, stage: str | None = None) -> None:
+    # --- setup ------------------------------------------------------------
+    def prepare_data(self) -> None:
+        self.reader.prepare()
+
+    def setup(self, stage: str | None = None, splits: Sequence[str] = SPLITS) -> None:
         if self.datasets:
             return
-        records = {split: self.read_split(split) for split in SPLITS}
-        empty = [split for split in SPLITS if not records[split]]
+        self.reader.prepare()
+        records = {split: self.read_split(split) for split in splits}
+        empty = [split for split in splits if not records[split]]
         if empty:  # before any training: a run without val or test would only fail at its end
-            where = f" ({self.root})" if getattr(self, "root", None) else ""
-            raise ConfigError(f"{type(self).__name__}{where}: the {' and '.join(empty)} split(s) are empty; "
-                              f"{self.missing_split_hint(empty)}")
-        self.alphabet = self._build_alphabet(records["train"])
-        for split in SPLITS:
-            kept, targets = self._encode(split, records[split])
-            self.datasets[split] = RecordDataset(kept, targets, self.load)
+            where = f" ({self.reader.root})" if str(self.reader.root) not in ("", ".") else ""
+            raise ConfigError(f"{type(self.reader).__name__}{where}: the {' and '.join(empty)} split(s) are empty; "
+                              f"{self.reader.missing_split_hint(empty)}")
+        self.alphabet = self._build_alphabet(records.get("train", []))
+        encoded = {split: self._encode(split, records[split]) for split in splits}
+        if "train" in encoded:
+            self.frontend.fit(encoded["train"][0], num_workers=self.num_workers, seed=self.seed)
+        for split, (kept, targets) in encoded.items():
+            # a small picklable loader for the workers (not the whole module); only training is distorted
+            self.datasets[split] = RecordDataset(kept, targets, self.frontend.loader(augment=split == "train"))
+
+    def read_split(self, split: str) -> list[Record]:
+        """The reader's records of ``split``, texts normalised, lengths measured (unreadable inputs skipped)."""
+        records, problems = [], []
+        for r in self.reader.read(split):
+            try:
+                length = self.frontend.length(r)
+            except UnreadableFileError as e:
+                problems.append(str(e))
+                continue
+            records.append(dataclasses.replace(r, text=self.text.to_model(r.text), length=length))
+        warn_skipped(f"{type(self.reader).__name__} {split} split ({self.reader.root})", problems)
+        return records
+
+    def load(self, record: Record) -> torch.Tensor:
+        """A record's input tensor, never distorted."""
+        return self.frontend.loader()(record)
 
     def _build_alphabet(self, train: Sequence[Record]) -> Alphabet:
         replacement = self.replacement_symbol if self.unknown_symbols == "replace" else None
         if self.fixed_alphabet is not None:
             symbols = list(self.fixed_alphabet)
+            if self.unit == "char":  # in the normalised form (NFD splits a precomposed letter in two)
+                symbols = list(dict.fromkeys(c for s in symbols for c in self.text.normalize(s)))
             if replacement is not None and replacement not in symbols:
                 symbols.append(replacement)
             return Alphabet(tuple(symbols), unit=self.unit, replacement=replacement)
+        if not train:
+            raise ConfigError("the alphabet comes from the training transcriptions, and no train split was read")
         return Alphabet.from_texts((r.text for r in train), unit=self.unit, replacement=replacement)
 
     def _encode(self, split: str, records: Sequence[Record]) -> tuple[list[Record], list[list[int]]]:
@@ -183,9 +212,10 @@ class CTCDataModule(L.LightningDataModule):
                 continue
             kept.append(r)
             targets.append(target)
-        warn_skipped(f"{type(self).__name__} {split} split", skipped)
+        warn_skipped(f"{type(self.reader).__name__} {split} split", skipped)
         return kept, targets
 
+    # --- loaders ----------------------------------------------------------
     def _loader(self, split: str) -> DataLoader:
         if not self.datasets:
             self.setup()
@@ -201,7 +231,7 @@ class CTCDataModule(L.LightningDataModule):
         return loader(
             ds,
             batch_sampler=sampler,
-            collate_fn=collate,
+            collate_fn=Collate(self.frontend.pad),
             num_workers=self.num_workers,
             pin_memory=self.pin_memory,
             persistent_workers=self.num_workers > 0,
@@ -215,3 +245,10 @@ class CTCDataModule(L.LightningDataModule):
 
     def test_dataloader(self) -> DataLoader:
         return self._loader("test")
+
+    def on_after_batch_transfer(self, batch: Batch, dataloader_idx: int) -> Batch:
+        """Training batches get the frontend's on-device augmentation (SpecAugment); others pass as they are."""
+        trainer = self.trainer
+        if trainer is not None and trainer.training and len(batch):
+            batch.inputs = self.frontend.augment_batch(batch.inputs, batch.input_lengths)
+        return batch

@@ -4,24 +4,22 @@ from __future__ import annotations
 
 import lightning as L
 
-from seqlab.checkpoint import FORMAT_VERSION
+from seqlab.checkpoint import CheckpointInfo
 
 
 class RecipeCallback(L.Callback):
-    """Writes the model config, data recipe and run config into every checkpoint.
+    """Writes :class:`~seqlab.checkpoint.CheckpointInfo` (alphabet, model, frontend, text, config)
+    into every checkpoint: the one writer of a checkpoint's ``seqlab`` entry.
 
     Args:
-        model: the resolved Hydra config of the model, as plain data.
-        data: the data module's preprocessing recipe, as plain data.
-        config: the run's whole resolved config (what a resume is compared with).
-        config_path: if given, ``config`` is written there as YAML when training
+        info: what the checkpoint holds besides the weights.
+        config_path: if given, ``info.config`` is written there as YAML when training
             starts (a resumed run: only once its checkpoint has been restored).
     """
 
-    def __init__(self, model: dict, data: dict, config: dict | None = None, config_path: str | None = None) -> None:
-        self.model = model
-        self.data = data
-        self.config = config
+    def __init__(self, info: CheckpointInfo, config_path: str | None = None) -> None:
+        self.info = info
+        self.config = info.config
         self.config_path = config_path
 
     def on_train_start(self, trainer, pl_module) -> None:
@@ -33,10 +31,7 @@ class RecipeCallback(L.Callback):
             write_text_atomic(self.config_path, OmegaConf.to_yaml(self.config))
 
     def on_save_checkpoint(self, trainer, pl_module, checkpoint: dict) -> None:
-        seqlab = checkpoint.setdefault("seqlab", {})
-        seqlab.update({"format": FORMAT_VERSION, "model": self.model, "data": self.data})
-        if self.config is not None:
-            seqlab["config"] = self.config
+        checkpoint.setdefault("seqlab", {}).update(self.info.to_dict())
 
 
 class LearningCurves(L.Callback):

@@ -15,7 +15,8 @@ import lightning
 import torch
 
 from seqlab.checkpoint import load_model, read_checkpoint
-from seqlab.data.module import CTCDataModule
+from seqlab.data.batch import Collate
+from seqlab.data.module import CorpusDataModule
 from seqlab.errors import ConfigError
 from seqlab.report import plots
 from seqlab.report.evaluate import check_recipe, make_decoder, pick_device, posteriors, transcribe
@@ -51,8 +52,8 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _model_summary(model, info: dict) -> dict:
-    recipe = info.get("model", {})
+def _model_summary(model, info) -> dict:
+    recipe = info.model
     encoder = recipe.get("encoder", {}) if isinstance(recipe, dict) else {}
     return {
         "class": str(recipe.get("_target_", type(model).__name__)),
@@ -74,17 +75,17 @@ def _safe_name(uid: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", uid)
 
 
-def _loader(datamodule: CTCDataModule, split: str):
+def _loader(datamodule: CorpusDataModule, split: str):
     if split not in EVAL_SPLITS:
         raise ConfigError(f"split={split!r}: evaluate val or test (the training split's loader augments and shuffles)")
     return datamodule.val_dataloader() if split == "val" else datamodule.test_dataloader()
 
 
-def _run(checkpoint: Path, datamodule: CTCDataModule, split: str, device: torch.device, decoder: dict):
+def _run(checkpoint: Path, datamodule: CorpusDataModule, split: str, device: torch.device, decoder: dict):
     """Decode ``split`` with ``checkpoint``: (model, its info, transcripts, skipped items, decoder description)."""
     model, info = load_model(checkpoint, map_location=device)
     model.to(device)
-    check_recipe(info.get("data", {}), datamodule.recipe(), checkpoint)
+    check_recipe(info.to_dict()["data"], datamodule.checkpoint_data(), checkpoint)
     decode, description = make_decoder(model.alphabet, **decoder)
     dataset = datamodule.datasets[split]
     transcripts, skipped = transcribe(model, _loader(datamodule, split), dataset.records, device, decode)
@@ -95,7 +96,7 @@ def _run(checkpoint: Path, datamodule: CTCDataModule, split: str, device: torch.
 
 def evaluate_checkpoint(
     checkpoint: str | Path,
-    datamodule: CTCDataModule,
+    datamodule: CorpusDataModule,
     split: str = "test",
     out_dir: str | Path | None = None,
     compare: str | Path | None = None,
@@ -135,7 +136,6 @@ def evaluate_checkpoint(
 
     counts = {name: confusion_counts(transcripts, name) for name in metrics}
     scores = corpus_scores(utterances, metrics, resamples, seed, LEVEL)
-    kind = info.get("data", {}).get("kind", "")
     meta = _metadata(checkpoint, model, info, datamodule, dev)
     meta.update({
         "decoder": description, "decoder_settings": decoder,
@@ -163,21 +163,21 @@ def evaluate_checkpoint(
         report["compare"] = _compare(Path(compare), datamodule, split, dev, utterances, metrics, resamples, seed,
                                      decoder)
     report["utterances"] = utterances
-    figures = _figures(report, model, datamodule.datasets[split], dev, kind)
+    figures = _figures(report, model, datamodule, split, dev)
     write_report(out, report, figures)
     log.info("report written to %s", out)
     return out
 
 
-def _metadata(checkpoint: Path, model, info: dict, datamodule: CTCDataModule, device: torch.device) -> dict:
+def _metadata(checkpoint: Path, model, info, datamodule: CorpusDataModule, device: torch.device) -> dict:
     """What was evaluated, with what, where and when."""
     ckpt = read_checkpoint(checkpoint, map_location="cpu")
-    kind = info.get("data", {}).get("kind", "")
     return {
         "checkpoint": str(checkpoint.resolve()), "checkpoint_sha256": _sha256(checkpoint),
         "epoch": ckpt.get("epoch"), "global_step": ckpt.get("global_step"),
-        "data_kind": kind, "data_root": str(getattr(datamodule, "root", "")),
-        "group_label": "speaker" if kind == "speech" else "form",
+        "data_kind": datamodule.frontend.name, "data_root": str(datamodule.reader.root),
+        "group_label": datamodule.reader.group_label, "frontend": info.frontend, "text": info.text,
+        "trained_on": info.corpus,
         "alphabet_size": len(model.alphabet), "alphabet_unit": model.alphabet.unit,
         "model": _model_summary(model, info), "device": str(device),
         "versions": {"seqlab": _version(), "torch": torch.__version__,
@@ -186,7 +186,7 @@ def _metadata(checkpoint: Path, model, info: dict, datamodule: CTCDataModule, de
     }
 
 
-def _compare(checkpoint: Path, datamodule: CTCDataModule, split: str, device: torch.device,
+def _compare(checkpoint: Path, datamodule: CorpusDataModule, split: str, device: torch.device,
              utterances_a: Sequence[dict], metrics: Sequence[str], resamples: int, seed: int,
              decoder: dict) -> dict:
     _, _, transcripts, _, _ = _run(checkpoint, datamodule, split, device, decoder)
@@ -200,7 +200,7 @@ def _compare(checkpoint: Path, datamodule: CTCDataModule, split: str, device: to
     }
 
 
-def _figures(report: dict, model, dataset, device: torch.device, kind: str) -> dict[str, bytes]:
+def _figures(report: dict, model, datamodule: CorpusDataModule, split: str, device: torch.device) -> dict[str, bytes]:
     primary, meta = report["primary"], report["meta"]
     m = report["metrics"][primary]
     utts = report["utterances"]
@@ -216,18 +216,15 @@ def _figures(report: dict, model, dataset, device: torch.device, kind: str) -> d
         figures["confusion_matrix.png"] = plots.confusion_heatmap(
             cm["labels"], cm["counts"], f"phone confusions, {meta['split']} split (rows: reference, normalised)")
         report["figures"]["confusion_matrix"] = "confusion_matrix.png"
-    by_id = {u["id"]: u for u in utts}
+    dataset = datamodule.datasets[split]
+    records = {r.id: r for r in dataset.records}
     shown = [w["id"] for w in report["worst"]]
-    frames = posteriors(model, dataset, shown, device) if kind == "speech" else {}
+    frames = posteriors(model, dataset, shown, device, Collate(datamodule.frontend.pad))
     for w in report["worst"]:
-        name = f"examples/{w['rank']:02d}-{_safe_name(w['id'])}.png"
-        if kind == "image":
-            figures[name] = plots.line_image(by_id[w["id"]]["source"])
-        elif w["id"] in frames:
-            figures[name] = plots.posteriorgram(frames[w["id"]], model.alphabet.symbols,
-                                                f"{w['id']}: CTC log-probabilities (row 0: blank)")
-        else:
+        if w["id"] not in frames:  # unreadable now
             continue
+        name = f"examples/{w['rank']:02d}-{_safe_name(w['id'])}.png"
+        title = f"{w['id']}: CTC log-probabilities (row 0: blank)"
+        figures[name] = datamodule.frontend.figure(records[w["id"]], frames[w["id"]], model.alphabet.symbols, title)
         w["figure"] = name
     return figures
-

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
-from seqlab.data.batch import Sample, collate
+from seqlab.data.batch import Collate, Sample
 from seqlab.data.module import RecordDataset
 from seqlab.decode import DECODERS
 from seqlab.errors import ConfigError
@@ -29,8 +29,8 @@ log = logging.getLogger(__name__)
 DECODER = "greedy (best path): the most probable class per frame, repeats merged, blanks removed"
 # (B, T, K) log-probabilities, (B,) lengths -> B texts
 DecodeFn = Callable[[torch.Tensor, torch.Tensor], list[str]]
-# recipe entries that decide what the network sees; "metrics" and the like may differ
-RECIPE_KEYS = ("kind", "image", "features", "unit", "normalization")
+# entries of seqlab.data that decide what the network sees; "metrics", "corpus" and the like may differ
+RECIPE_KEYS = ("frontend", "text", "unit")
 
 
 def pick_device(name: str) -> torch.device:
@@ -112,7 +112,8 @@ def transcribe(
 
 
 @torch.inference_mode()
-def posteriors(model, dataset: RecordDataset, ids: Sequence[str], device: torch.device) -> dict[str, np.ndarray]:
+def posteriors(model, dataset: RecordDataset, ids: Sequence[str], device: torch.device,
+               collate: Collate) -> dict[str, np.ndarray]:
     """(T, K) log-probabilities of each of ``ids``, run one at a time (a batch of one)."""
     index = {r.id: i for i, r in enumerate(dataset.records)}
     out: dict[str, np.ndarray] = {}
@@ -146,12 +147,14 @@ def _differences(a, b, where: str) -> list[str]:
     return [] if a == b else [where]
 
 
-def check_recipe(trained: dict, given: dict, checkpoint: str | Path) -> None:
+def check_recipe(trained: dict, given: dict, checkpoint: str | Path, ignore: Sequence[str] = ()) -> None:
     """Refuse to evaluate when the data module would prepare inputs unlike the training run's.
 
     Args:
-        trained: the checkpoint's ``seqlab.data`` recipe.
-        given: :meth:`CTCDataModule.recipe` of the data module built for evaluation.
+        trained: the checkpoint's ``seqlab.data`` (``CheckpointInfo.to_dict()["data"]``).
+        given: :meth:`CorpusDataModule.checkpoint_data` of the data module built for evaluation.
+        ignore: dotted entries left out of the comparison (``frontend.normalization``:
+            statistics the evaluation data module has not computed, since it uses the checkpoint's).
 
     Raises:
         ConfigError: naming the settings that differ and where the training ones are written.
@@ -164,6 +167,7 @@ def check_recipe(trained: dict, given: dict, checkpoint: str | Path) -> None:
     for key in RECIPE_KEYS:
         if key in trained or key in given:
             diffs += _differences(trained.get(key), given.get(key), key)
+    diffs = [d for d in diffs if not any(d == i or d.startswith(i + ".") or d.startswith(i + "[") for i in ignore)]
     if diffs:
         shown = "; ".join(f"{d}: trained {_lookup(trained, d)!r}, given {_lookup(given, d)!r}" for d in diffs[:5])
         run = Path(checkpoint).resolve().parent.parent / "config.yaml"

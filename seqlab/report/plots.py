@@ -112,11 +112,12 @@ def posteriorgram(log_probs: np.ndarray, symbols: Sequence[str], title: str) -> 
     return _png(fig)
 
 
-def line_image(path: str | Path, height: int = 64, max_width: int = 1400) -> bytes:
-    """A handwritten line image, scaled to ``height`` (narrower when that would exceed ``max_width``)."""
+def line_image(path, height: int = 64, max_width: int = 1400) -> bytes:
+    """A handwritten line image (a file, or a grey Pillow image), scaled to ``height``
+    (narrower when that would exceed ``max_width``)."""
     from PIL import Image
 
-    img = open_grey(path)
+    img = path if isinstance(path, Image.Image) else open_grey(path)
     scale = min(height / img.height, max_width / img.width)
     img = img.resize((max(1, round(img.width * scale)), max(1, round(img.height * scale))), Image.Resampling.LANCZOS)
     buf = io.BytesIO()

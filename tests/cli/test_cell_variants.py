@@ -36,7 +36,7 @@ def test_cell_variant_checkpoint_transcribes_like_evaluation(tmp_path: Path, cel
     assert "test/cer" in metrics
     best = run / "checkpoints" / "best.ckpt"
     model, info = load_model(best)
-    assert info["model"]["encoder"]["cell"] == cell
+    assert info.model["encoder"]["cell"] == cell
 
     dm = instantiate(OmegaConf.load(run / "config.yaml").data)
     dm.setup("fit")

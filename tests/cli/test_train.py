@@ -55,11 +55,11 @@ def test_default_synthetic_run_writes_a_self_contained_checkpoint(tmp_path: Path
 
     # the checkpoint alone rebuilds the model, through a weights_only load
     model, info = load_model(best)
-    assert info["data"]["kind"] == "image" and info["data"]["image"]["height"] == 24
+    assert info.frontend["type"] == "image" and info.frontend["height"] == 24 and info.text["form"] == "NFC"
     x = torch.rand(1, 1, 24, 90)
     log_probs, lengths = model(x, torch.tensor([90]))
     assert log_probs.shape[-1] == model.alphabet.num_classes
-    assert len(model.alphabet) == len(info["alphabet"]["symbols"])
+    assert len(model.alphabet) == len(info.alphabet["symbols"])
 
 
 def test_checkpoint_that_would_run_code_is_refused(tmp_path: Path):

@@ -37,6 +37,6 @@ def test_librispeech_blstm_fast_dev_run_and_checkpoint_recipe(tmp_path: Path):
     for key in ("val/cer", "val/wer", "test/cer", "test/wer"):
         assert key in metrics
     info = read_checkpoint(run_dir / "checkpoints" / "best.ckpt")["seqlab"]
-    data = info["data"]
-    assert data["kind"] == "speech" and data["features"]["num_mel_bins"] == 80
+    data = info["data"]["frontend"]
+    assert data["type"] == "speech" and data["features"]["num_mel_bins"] == 80
     assert len(data["normalization"]["mean"]) == 243 and len(info["alphabet"]["symbols"]) == 28

@@ -13,8 +13,9 @@ import torch
 import seqlab.data.features as features_module
 from seqlab.data.audio import read_audio
 from seqlab.data.batch import Batch
-from seqlab.data.features import FeatureCache, FeatureLoader, FeatureStats, FilterbankFeatures, SpecAugment
-from seqlab.data.timit import TIMITDataModule
+from seqlab.data.features import FeatureCache, FeatureStats, FilterbankFeatures, SpecAugment
+from seqlab.data.frontends import frontend_from_dict
+from seqlab.data import TIMITDataModule
 from seqlab.errors import ConfigError, UnreadableFileError
 from tests.data.speech_corpora import make_timit, signal, write_riff, write_sphere
 
@@ -93,10 +94,10 @@ def test_normalisation_statistics_come_from_training_and_travel_in_the_recipe(tm
     make_timit(root)
     dm = TIMITDataModule(str(root), cache_dir=str(tmp_path / "cache"), batch_size=8)
     dm.setup()
-    recipe = dm.recipe()
+    recipe = dm.checkpoint_data()["frontend"]
     stats = recipe["normalization"]
     assert isinstance(stats["mean"], list) and len(stats["mean"]) == 123 and isinstance(stats["mean"][0], float)
-    assert recipe["features"]["num_mel_bins"] == 40 and recipe["kind"] == "speech"
+    assert recipe["features"]["num_mel_bins"] == 40 and recipe["type"] == "speech"
     # the training features, normalised, have zero mean and unit variance
     train = torch.cat([dm.datasets["train"][i].input for i in range(len(dm.datasets["train"]))])
     assert train.shape[0] == stats["frames"]
@@ -109,9 +110,9 @@ def test_normalisation_statistics_come_from_training_and_travel_in_the_recipe(tm
     # the recipe alone (as a checkpoint holds it) rebuilds the features of new audio
     record = dm.datasets["test"].records[0]
     trained_on = dm.datasets["test"][0].input
-    assert torch.equal(FeatureLoader.from_recipe(recipe, tmp_path / "cache")(record.source), trained_on)
+    assert torch.equal(frontend_from_dict(recipe, tmp_path / "cache").loader()(record), trained_on)
     # without the cache: the same up to the float16 rounding of the cached values (in raw units)
-    fresh = FeatureLoader.from_recipe(recipe)(record.source)
+    fresh = frontend_from_dict(recipe).read_file(record.source).input
     assert ((fresh - trained_on) * torch.tensor(stats["std"])).abs().max() < 0.05
     assert FeatureStats.identity(3).apply(torch.ones(2, 3)).eq(1).all()
 
@@ -142,7 +143,7 @@ def test_spec_augment_only_on_training_batches(tmp_path: Path):
     assert torch.equal(dm.on_after_batch_transfer(batch(), 0).inputs, batch().inputs)
     dm.trainer = SimpleNamespace(training=True)
     assert not torch.equal(dm.on_after_batch_transfer(batch(), 0).inputs, batch().inputs)
-    dm.spec_augment = None
+    dm.frontend.spec_augment = None
     assert torch.equal(dm.on_after_batch_transfer(batch(), 0).inputs, batch().inputs)
 
 

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from seqlab.data import IAMDataModule
-from seqlab.data.iam import parse_lines_row, read_id_list, read_lines_txt
+from seqlab.data.readers.iam import parse_lines_row, read_id_list, read_lines_txt
 from seqlab.errors import ConfigError, DataFormatError, UnknownSymbolError
 
 from tests.conftest import write_iam
@@ -88,7 +88,8 @@ def test_corrupt_png_and_bad_rows_are_skipped_with_a_count(tiny_iam: Path, caplo
     text = caplog.text
     assert "a01-000u-03.png" in text and "not a readable image" in text
     assert "lines.txt:" in text and "expected 9 fields" in text
-    assert "skipped 2 item(s)" in text
+    # one counted summary per cause: a malformed row, a listed line lines.txt lacks, an unreadable image
+    assert text.count("skipped 1 item(s)") == 3 and "a01-000u-99 is not in ascii/lines.txt" in text
 
 
 def test_corrupt_after_setup_is_skipped_in_the_batch(tiny_iam: Path):
@@ -156,10 +157,11 @@ def test_binarisation_uses_each_lines_graylevel(tiny_iam: Path):
     assert by_id["a01-000u-01"].min() > 0.9
     at_154 = by_id["a01-000u-03"]
     assert 0.01 < at_154.mean() < 0.5  # ink strokes on paper
-    assert dm.recipe()["image"]["binarise"] is True
+    assert dm.checkpoint_data()["frontend"]["binarise"] is True
     plain = IAMDataModule(root=str(tiny_iam), height=24)
     plain.setup()
-    assert plain.recipe()["image"] == {"height": 24, "invert": True, "max_width": 0, "binarise": False, "deslant": False}
+    assert plain.checkpoint_data()["frontend"] == {"type": "image", "height": 24, "invert": True, "max_width": 0,
+                                                   "binarise": False, "deslant": False}
 
 
 def test_deslant_option_reaches_the_loader(tiny_iam: Path):

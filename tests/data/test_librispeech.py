@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 import soundfile as sf
 
-from seqlab.data.librispeech import ALPHABET, LibriSpeechDataModule, read_trans
+from seqlab.data import LibriSpeechDataModule
+from seqlab.data.readers.librispeech import ALPHABET, read_trans
 from seqlab.errors import ConfigError, UnknownSymbolError
 from tests.data.speech_corpora import make_librispeech
 

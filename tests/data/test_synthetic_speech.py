@@ -54,7 +54,7 @@ def test_held_out_voices_are_not_in_training():
 
 @needs_espeak
 def test_small_corpus_layout_headers_and_reading(tmp_path: Path):
-    from seqlab.data.synthetic import SyntheticTIMITDataModule
+    from seqlab.data import SyntheticTIMITDataModule
 
     dm = SyntheticTIMITDataModule(
         cache_dir=str(tmp_path / "cache"), num_train_speakers=3, num_dev_speakers=1, num_test_speakers=2,

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from seqlab.data.timit import CORE_TEST_SPEAKERS, DEV_SPEAKERS, TIMITDataModule, read_phn, scan_timit
+from seqlab.data import TIMITDataModule
+from seqlab.data.readers.timit import CORE_TEST_SPEAKERS, DEV_SPEAKERS, read_phn, scan_timit
 from seqlab.errors import ConfigError, DataFormatError
 from seqlab.metrics import corpus_error_rate, splitter
 from seqlab.text.phones import TIMIT_PHONES_39, TIMIT_PHONES_61, fold_39

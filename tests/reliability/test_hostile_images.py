@@ -13,11 +13,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from seqlab.data.iam import parse_lines_row, read_lines_txt
+from seqlab.data.readers.iam import parse_lines_row, read_lines_txt
 from seqlab.data.images import MAX_PIXELS, LineImageTransform, image_size, open_grey
 from seqlab.errors import DataFormatError, UnreadableFileError
 from seqlab.lit import CTCModule
 from seqlab.nn import BLSTMEncoder
+from seqlab.data.frontends import ImageFrontend
 from seqlab.recognizer import Recognizer
 from seqlab.text import Alphabet
 
@@ -123,7 +124,7 @@ def tiny_image_recognizer():
     torch.manual_seed(0)
     model = CTCModule(BLSTMEncoder(input_size=24, hidden_size=8, num_layers=1), Alphabet(list("abc ")),
                       optimizer=partial(torch.optim.SGD, lr=0.1))
-    return Recognizer(model, {"kind": "image", "image": LineImageTransform(24).to_dict()}, batch_size=2)
+    return Recognizer(model, ImageFrontend(24), batch_size=2)
 
 
 def test_one_extreme_image_costs_only_itself_in_transcription(tmp_path: Path):

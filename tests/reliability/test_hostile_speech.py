@@ -17,8 +17,9 @@ from hypothesis import strategies as st
 from seqlab.data.audio import audio_info, read_audio
 from seqlab.data.batch import Skipped
 from seqlab.data.features import FeatureCache, FeatureStats, FilterbankFeatures
-from seqlab.data.librispeech import read_trans
-from seqlab.data.timit import TIMITDataModule, read_phn, read_txt, read_wrd
+from seqlab.data.readers.librispeech import read_trans
+from seqlab.data import TIMITDataModule
+from seqlab.data.readers.timit import read_phn, read_txt, read_wrd
 from seqlab.errors import DataFormatError, UnreadableFileError
 from tests.data.speech_corpora import make_timit
 

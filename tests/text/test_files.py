@@ -16,27 +16,27 @@ def write(path: Path, text: str) -> Path:
 
 
 def test_split_list_keeps_its_first_id(tmp_path: Path):
-    from seqlab.data.iam import read_id_list
+    from seqlab.data.readers.iam import read_id_list
 
     assert read_id_list(write(tmp_path / "trainset.txt", "a01-000u-00\na01-000u-01\n")) == ["a01-000u-00", "a01-000u-01"]
 
 
 def test_lines_txt_keeps_its_first_row(tmp_path: Path):
-    from seqlab.data.iam import read_lines_txt
+    from seqlab.data.readers.iam import read_lines_txt
 
     lines, problems = read_lines_txt(write(tmp_path / "lines.txt", "a01-000u-00 ok 154 19 408 746 1661 89 A|MOVE\n"))
     assert list(lines) == ["a01-000u-00"] and problems == []
 
 
 def test_librispeech_transcript_keeps_its_first_utterance(tmp_path: Path):
-    from seqlab.data.librispeech import read_trans
+    from seqlab.data.readers.librispeech import read_trans
 
     lines, problems = read_trans(write(tmp_path / "19-198.trans.txt", "19-198-0000 NORTHANGER ABBEY\n"))
     assert list(lines) == ["19-198-0000"] and problems == []
 
 
 def test_timit_phn_first_row_parses(tmp_path: Path):
-    from seqlab.data.timit import read_phn
+    from seqlab.data.readers.timit import read_phn
 
     phones = read_phn(write(tmp_path / "SI1027.PHN", "0 3050 h#\n3050 4559 sh\n"))
     assert [p.label for p in phones] == ["h#", "sh"]

@@ -30,13 +30,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import torch
-
-from seqlab.data.augment import LineAugmentation
-from seqlab.data.image_cache import ImageCache
-from seqlab.data.images import LineImageTransform, image_size
-from seqlab.data.module import CTCDataModule, Record, warn_skipped
-from seqlab.errors import ConfigError, DataFormatError, UnreadableFileError
+from seqlab.data.readers.base import Reader, warn_skipped
+from seqlab.data.records import Record
+from seqlab.errors import ConfigError, DataFormatError
 from seqlab.text.files import read_text, without_bom
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
@@ -142,47 +138,13 @@ def find_line_image(root: Path, line: IAMLine) -> Path | None:
     return None
 
 
-class ImageLoader:
-    """Picklable record -> (1, H, W) tensor loader for DataLoader workers.
-
-    Args:
-        cache: the deterministic preprocessing, and where its output is kept.
-        graylevels: line id -> binarisation threshold (lines.txt's ``graylevel``).
-        augmentation: random distortions after the preprocessing (training only).
-    """
-
-    def __init__(self, cache: ImageCache, graylevels: dict[str, int] | None = None,
-                 augmentation: LineAugmentation | None = None):
-        self.cache = cache
-        self.transform = cache.transform
-        self.graylevels = graylevels or {}
-        self.augmentation = augmentation
-
-    def __call__(self, record: Record) -> torch.Tensor:
-        img = self.cache.prepared(record.source, self.graylevels.get(record.id))
-        if self.augmentation is not None:
-            img = self.augmentation(img, invert=self.transform.invert)
-        return self.transform.to_tensor(img)
-
-
-class IAMDataModule(CTCDataModule):
-    """IAM text lines for CTC training and evaluation.
+class IAMReader(Reader):
+    """IAM text lines: ids, line images, transcriptions, forms (the writer's page) and graylevels.
 
     Args:
         root: folder holding ``lines/`` and ``ascii/lines.txt``.
         train_list, val_list, test_list: split list files (one line id per
             row); relative paths are taken from ``root``.
-        height: line images are resized to this height, aspect ratio kept.
-        max_width: squeeze wider lines to this width (0: no limit).
-        binarise: threshold each line at its ``graylevel`` from lines.txt
-            (pixels darker than it are ink) before resizing.
-        deslant: shear each line so its strokes are vertical, after resizing.
-        augmentation: random distortions of the training lines (None: none);
-            validation and test lines are never distorted.
-        cache_dir: keep the prepared (decoded, binarised, resized, deslanted)
-            images in ``cache_dir/images/`` after their first read
-            (:mod:`seqlab.data.image_cache`); None: prepare them every epoch.
-        **kwargs: batching and alphabet options of :class:`CTCDataModule`.
 
     Metrics: ``cer``, ``wer`` (IAM's tokens) and ``wer_joined`` (punctuation
     re-attached); see the module docstring.
@@ -190,62 +152,20 @@ class IAMDataModule(CTCDataModule):
 
     metrics = ("cer", "wer", "wer_joined")
     unit = "char"
+    kind = "image"
+    group_label = "form"
 
-    def __init__(
-        self,
-        root: str,
-        train_list: str = "trainset.txt",
-        val_list: str = "validationset1.txt",
-        test_list: str = "testset.txt",
-        height: int = 48,
-        max_width: int = 0,
-        binarise: bool = False,
-        deslant: bool = False,
-        augmentation: LineAugmentation | None = None,
-        cache_dir: str | None = None,
-        **kwargs,
-    ) -> None:
-        super().__init__(**kwargs)
-        self.root = Path(root)
+    def __init__(self, root: str, train_list: str = "trainset.txt", val_list: str = "validationset1.txt",
+                 test_list: str = "testset.txt") -> None:
+        super().__init__(root)
         self.lists = {"train": train_list, "val": val_list, "test": test_list}
-        self.transform = LineImageTransform(height=height, max_width=max_width, binarise=binarise, deslant=deslant)
-        self.image_cache = ImageCache(self.transform, cache_dir)
-        self.augmentation = augmentation
         self._lines: dict[str, IAMLine] | None = None
-        self._plain_loader: ImageLoader | None = None
 
-    @property
-    def feature_size(self) -> int:
-        return self.transform.height
+    def describe(self) -> dict:
+        return {**super().describe(), "corpus": "iam"}
 
-    def recipe(self) -> dict:
-        return {"kind": "image", "image": self.transform.to_dict(), "metrics": list(self.metrics)}
-
-    def graylevels(self) -> dict[str, int]:
-        """Line id -> lines.txt's ``graylevel``: what a binarising loader needs (empty otherwise)."""
-        if not self.transform.binarise:
-            return {}
-        return {line_id: line.graylevel for line_id, line in self._all_lines().items()}
-
-    def image_loader(self, augment: bool = False) -> ImageLoader:
-        """The picklable loader of the records' images; ``augment``: with the training distortions."""
-        if self._plain_loader is None:
-            self._plain_loader = ImageLoader(self.image_cache, self.graylevels())
-        if augment and self.augmentation is not None:
-            return ImageLoader(self.image_cache, self._plain_loader.graylevels, self.augmentation)
-        return self._plain_loader
-
-    def load(self, record: Record) -> torch.Tensor:
-        """A record's (1, H, W) image, never distorted."""
-        return self.image_loader()(record)
-
-    def setup(self, stage: str | None = None) -> None:
-        super().setup(stage)
-        # small loaders for the workers to unpickle (not the whole module); only training is distorted
-        for split, dataset in self.datasets.items():
-            dataset.load = self.image_loader(augment=split == "train")
-
-    def _all_lines(self) -> dict[str, IAMLine]:
+    def all_lines(self) -> dict[str, IAMLine]:
+        """Every well-formed row of ``ascii/lines.txt`` (malformed ones reported once)."""
         if self._lines is None:
             path = self.root / "ascii" / "lines.txt"
             self._lines, problems = read_lines_txt(path)
@@ -256,8 +176,8 @@ class IAMDataModule(CTCDataModule):
         p = Path(self.lists[split])
         return p if p.is_absolute() else self.root / p
 
-    def read_split(self, split: str) -> list[Record]:
-        lines = self._all_lines()
+    def read(self, split: str) -> list[Record]:
+        lines = self.all_lines()
         list_path = self._list_path(split)
         records: list[Record] = []
         problems: list[str] = []
@@ -270,13 +190,7 @@ class IAMDataModule(CTCDataModule):
             if path is None:
                 problems.append(f"{line.where}: no image lines/{line.writer_folder}/{line.form}/{line.id}.png")
                 continue
-            try:
-                w, h = image_size(path)
-            except UnreadableFileError as e:
-                problems.append(str(e))
-                continue
-            records.append(
-                Record(line.id, str(path), line.text, self.transform.width_for(w, h), line.where, line.form)
-            )
+            records.append(Record(line.id, str(path), line.text, where=line.where, group=line.form, split=split,
+                                  graylevel=line.graylevel))
         warn_skipped(f"IAM {split} split ({list_path})", problems)
         return records

@@ -22,9 +22,9 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from seqlab.data.module import Record, warn_skipped
-from seqlab.data.speech import SpeechDataModule
-from seqlab.errors import ConfigError, UnreadableFileError
+from seqlab.data.readers.base import Reader, warn_skipped
+from seqlab.data.records import Record
+from seqlab.errors import ConfigError
 from seqlab.text.files import read_text
 
 ALPHABET: tuple[str, ...] = (*"ABCDEFGHIJKLMNOPQRSTUVWXYZ", "'", " ")
@@ -73,18 +73,18 @@ def find_subset(root: str | Path, subset: str) -> Path:
     )
 
 
-class LibriSpeechDataModule(SpeechDataModule):
-    """LibriSpeech for character-level CTC.
+class LibriSpeechReader(Reader):
+    """LibriSpeech utterances: ids, FLAC files, transcripts, speakers.
 
     Args:
         root: the folder holding ``LibriSpeech/``, or ``LibriSpeech/`` itself.
         train_subsets, val_subsets, test_subsets: the subsets each split reads.
-        **kwargs: feature options of :class:`~seqlab.data.speech.SpeechDataModule`
-            and batching options of :class:`~seqlab.data.module.CTCDataModule`.
     """
 
     metrics = ("cer", "wer")
     unit = "char"
+    kind = "audio"
+    group_label = "speaker"
 
     def __init__(
         self,
@@ -92,31 +92,28 @@ class LibriSpeechDataModule(SpeechDataModule):
         train_subsets: Sequence[str] = ("train-clean-100",),
         val_subsets: Sequence[str] = ("dev-clean",),
         test_subsets: Sequence[str] = ("test-clean",),
-        **kwargs,
     ) -> None:
-        if kwargs.get("alphabet") is None:
-            kwargs["alphabet"] = list(ALPHABET)
-        super().__init__(**kwargs)
-        self.root = Path(root)
+        super().__init__(root)
+        self.alphabet = ALPHABET
         self.subsets = {"train": list(train_subsets), "val": list(val_subsets), "test": list(test_subsets)}
         for split, names in self.subsets.items():
             if isinstance(names, str) or not names:
                 raise ConfigError(f"{split}_subsets must be a non-empty list of subset names, got {names!r}")
 
-    def recipe(self) -> dict:
-        return {**super().recipe(), "corpus": "librispeech"}
+    def describe(self) -> dict:
+        return {**super().describe(), "corpus": "librispeech"}
 
-    def read_split(self, split: str) -> list[Record]:
+    def read(self, split: str) -> list[Record]:
         records: list[Record] = []
         problems: list[str] = []
         for subset in self.subsets[split]:
             folder = find_subset(self.root, subset)
             for chapter in sorted(p for p in folder.glob("*/*") if p.is_dir()):
-                records.extend(self._read_chapter(chapter, problems))
+                records.extend(self._read_chapter(chapter, split, problems))
         warn_skipped(f"LibriSpeech {split} split ({', '.join(self.subsets[split])})", problems)
         return records
 
-    def _read_chapter(self, chapter: Path, problems: list[str]) -> list[Record]:
+    def _read_chapter(self, chapter: Path, split: str, problems: list[str]) -> list[Record]:
         speaker, book = chapter.parent.name, chapter.name
         audio = {p.name[: -len(".flac")]: p for p in sorted(chapter.glob("*.flac"))}
         trans = chapter / f"{speaker}-{book}.trans.txt"
@@ -134,8 +131,5 @@ class LibriSpeechDataModule(SpeechDataModule):
             if uid not in audio:
                 problems.append(f"{where}: no audio file {uid}.flac in {chapter}")
                 continue
-            try:
-                records.append(self.audio_record(uid, audio[uid], text, where=where, group=speaker))
-            except UnreadableFileError as e:
-                problems.append(str(e))
+            records.append(Record(uid, str(audio[uid]), text, where=where, group=speaker, split=split))
         return records

@@ -43,8 +43,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from seqlab.data.module import Record, warn_skipped
-from seqlab.data.speech import SpeechDataModule
+from seqlab.data.readers.base import Reader, warn_skipped
+from seqlab.data.records import Record
+from seqlab.data.audio import audio_info
 from seqlab.errors import ConfigError, DataFormatError, UnreadableFileError
 from seqlab.text.phones import TIMIT_PHONES_61
 from seqlab.text.files import read_text
@@ -234,8 +235,8 @@ def scan_timit(root: str | Path) -> list[Utterance]:
     return sorted(found.values(), key=lambda u: (u.split, u.speaker, u.name))
 
 
-class TIMITDataModule(SpeechDataModule):
-    """TIMIT for phone recognition with CTC: 61 training labels, scored on 39.
+class TIMITReader(Reader):
+    """TIMIT utterances: ids (``SPEAKER/UTT``), audio files, 61-phone transcriptions, speakers.
 
     Args:
         root: folder holding ``TRAIN/`` and ``TEST/`` (any letter case).
@@ -243,13 +244,12 @@ class TIMITDataModule(SpeechDataModule):
             TEST speakers, 1,344 utterances).
         dev_speakers: validation speakers (any case) instead of the standard 50.
         test_speakers: test speakers instead of the core (or full) test set.
-        **kwargs: feature options of :class:`~seqlab.data.speech.SpeechDataModule`
-            (``cache_dir``, ``num_mel_bins``, ``spec_augment``, ...) and batching
-            options of :class:`~seqlab.data.module.CTCDataModule`.
     """
 
     metrics = ("per",)
     unit = "token"
+    kind = "audio"
+    group_label = "speaker"
 
     def __init__(
         self,
@@ -257,14 +257,11 @@ class TIMITDataModule(SpeechDataModule):
         test_set: str = "core",
         dev_speakers: Sequence[str] | None = None,
         test_speakers: Sequence[str] | None = None,
-        **kwargs,
     ) -> None:
         if test_set not in TEST_SETS:
             raise ConfigError(f"test_set must be one of {TEST_SETS}, got {test_set!r}")
-        if kwargs.get("alphabet") is None:
-            kwargs["alphabet"] = list(TIMIT_PHONES_61)
-        super().__init__(**kwargs)
-        self.root = Path(root)
+        super().__init__(root)
+        self.alphabet = TIMIT_PHONES_61
         self.test_set = test_set
         self.dev_speakers = {s.upper() for s in (dev_speakers if dev_speakers is not None else DEV_SPEAKERS)}
         self.test_speakers = None if test_speakers is None else {s.upper() for s in test_speakers}
@@ -272,8 +269,8 @@ class TIMITDataModule(SpeechDataModule):
             self.test_speakers = {s.upper() for s in CORE_TEST_SPEAKERS}
         self._utterances: list[Utterance] | None = None
 
-    def recipe(self) -> dict:
-        return {**super().recipe(), "corpus": "timit", "test_set": self.test_set}
+    def describe(self) -> dict:
+        return {**super().describe(), "corpus": "timit", "test_set": self.test_set}
 
     def missing_split_hint(self, empty: list[str]) -> str:
         folders = sorted({"TRAIN/" if split == "train" else "TEST/" for split in empty})
@@ -297,7 +294,7 @@ class TIMITDataModule(SpeechDataModule):
             return u.speaker in self.dev_speakers
         return self.test_speakers is None or u.speaker in self.test_speakers
 
-    def read_split(self, split: str) -> list[Record]:
+    def read(self, split: str) -> list[Record]:
         chosen = [u for u in self.utterances() if self._in_split(u, split)]
         self._check_speakers(split, {u.speaker for u in chosen})
         records: list[Record] = []
@@ -311,12 +308,14 @@ class TIMITDataModule(SpeechDataModule):
                 continue
             text = " ".join(p.label for p in read_phn(u.phn))  # a bad row raises, naming file:line
             record, reasons = None, []
-            for audio in u.audio:  # the preferred readable copy
+            for audio in u.audio:  # the preferred readable copy (by its header)
                 try:
-                    record = self.audio_record(u.id, audio, text, where=str(u.phn), group=u.speaker)
-                    break
+                    audio_info(audio)
                 except UnreadableFileError as e:
                     reasons.append(str(e))
+                    continue
+                record = Record(u.id, str(audio), text, where=str(u.phn), group=u.speaker, split=split)
+                break
             if record is None:
                 problems.append("; ".join(reasons))
                 continue
