@@ -18,7 +18,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "transcribe": ("seqlab.cli.transcribe", "transcribe line images or audio files with a checkpoint"),
     "export": ("seqlab.cli.export", "export a trained network to TorchScript or ONNX"),
     "build-lm": ("seqlab.cli.build_lm", "estimate an n-gram language model (ARPA) and a lexicon for beam search"),
-    "make-synthetic": ("seqlab.cli.make_synthetic", "write a synthetic corpus in IAM or TIMIT layout"),
+    "make-synthetic": ("seqlab.cli.make_synthetic",
+                       "write a synthetic corpus (IAM or TIMIT layout, PAGE-XML, ALTO, line folders)"),
     "bench": ("seqlab.cli.bench", "run the benchmark suite, or one benchmark (seqlab bench --list)"),
 }
 

@@ -6,6 +6,7 @@ Examples::
     seqlab make-synthetic handwriting --out /tmp/tiny --num-train 100 \\
         --num-val 20 --num-test 20 --workers 2
     seqlab make-synthetic speech --out data/synth_timit --workers 2
+    seqlab make-synthetic pages --format page --out data/synth_page
 
 Each corpus kind is a subcommand; ``seqlab make-synthetic KIND --help``
 lists its options.
@@ -80,6 +81,51 @@ def _run_handwriting(args: argparse.Namespace) -> None:
     print(f"took {elapsed:.1f} s ({total / elapsed:.0f} lines/s with {args.workers} worker(s))")
 
 
+def _add_pages(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "pages",
+        help="page images with PAGE-XML or ALTO, or line folders (line.png + line.gt.txt)",
+        description=(
+            "Render pages of handwriting-like lines (the synthetic IAM styles) and write them "
+            "as users' ground truth is written: --format page gives NAME.png and page/NAME.xml "
+            "(PAGE 2013, Transkribus' layout), alto gives NAME.png and NAME.xml (ALTO v4), lines "
+            "gives NAME/LL.png with NAME/LL.gt.txt. No split lists: train with the reader's "
+            "seeded split by page (seqlab train data=page data.root=OUT). The output is "
+            "identical for the same options."
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--out", type=Path, required=True, help="output folder (must not exist, or be complete)")
+    parser.add_argument("--format", choices=("page", "alto", "lines"), default="page", help="what to write")
+    parser.add_argument("--num-pages", type=int, default=30, help="pages")
+    parser.add_argument("--lines-per-page", type=int, default=8, help="text lines on each page")
+    parser.add_argument("--height", type=int, default=48, help="line height in pixels")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the text and the rendering")
+    parser.add_argument("--min-chars", type=int, default=15, help="shortest text line, in characters")
+    parser.add_argument("--max-chars", type=int, default=45, help="longest text line, in characters")
+    parser.set_defaults(run=_run_pages)
+
+
+def _run_pages(args: argparse.Namespace) -> None:
+    from seqlab.data.synthetic_pages import generate_page_corpus
+
+    already = (args.out / ".complete").is_file()
+    start = time.perf_counter()
+    out = generate_page_corpus(args.out, args.format, num_pages=args.num_pages, lines_per_page=args.lines_per_page,
+                               height=args.height, seed=args.seed, min_chars=args.min_chars,
+                               max_chars=args.max_chars)
+    if already:
+        print(f"{out} is already a complete corpus with these options; nothing to do")
+        return
+    total = args.num_pages * args.lines_per_page
+    layout = {"page": "NAME.png + page/NAME.xml (PAGE 2013)", "alto": "NAME.png + NAME.xml (ALTO v4)",
+              "lines": "NAME/LL.png + NAME/LL.gt.txt"}[args.format]
+    group = {"page": "page", "alto": "alto", "lines": "lines"}[args.format]
+    print(f"wrote {args.num_pages} pages ({total} lines) to {out}: {layout}")
+    print(f"  train on it: seqlab train data={group} data.root={out}")
+    print(f"took {time.perf_counter() - start:.1f} s")
+
+
 def _add_speech(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "speech",
@@ -147,6 +193,7 @@ def build_parser(prog: str = "seqlab make-synthetic") -> argparse.ArgumentParser
     subparsers = parser.add_subparsers(dest="kind", required=True, metavar="KIND", title="corpus kinds")
     _add_handwriting(subparsers)
     _add_speech(subparsers)
+    _add_pages(subparsers)
     return parser
 
 
