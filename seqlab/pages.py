@@ -74,7 +74,8 @@ def transcribe_document(rec, path: str | Path, out: str | Path, dpi: float | Non
     """
     from seqlab.data.images import open_grey
     from seqlab.data.readers.alto import fill_alto, parse_alto
-    from seqlab.data.readers.page import LineText, fill_page, parse_page
+    from seqlab.data.readers.page import fill_page, parse_page
+    from seqlab.data.readers.xml import LineText
 
     if rec.frontend.name != "image":
         raise ConfigError(f"{path}: PAGE-XML and ALTO pages are for handwriting models; this model reads "
@@ -84,6 +85,8 @@ def transcribe_document(rec, path: str | Path, out: str | Path, dpi: float | Non
         raise ConfigError(f"{out}: is the input page itself; write the filled pages to another folder")
     fmt = document_format(path)
     doc = parse_page(path) if fmt == "page" else parse_alto(path, dpi=dpi)
+    if doc.image is None:
+        raise DataFormatError(doc.problems[0])
     page = open_grey(doc.image)  # one decode for all its lines; errors name the image
     prepared, ids, problems = [], [], list(doc.problems)
     for line in doc.lines:
@@ -92,14 +95,13 @@ def transcribe_document(rec, path: str | Path, out: str | Path, dpi: float | Non
             ids.append(line)
         except UnreadableFileError as e:
             problems.append(f"{path}: line {line.id}: {e}")
-    results = {}
+    results: dict[str, LineText] = {}
     transcriptions = []
-    for line, t in zip(ids, rec.recognize(prepared)):
-        left = line.region.bbox[0]
+    for line, t in zip(ids, rec.recognize(prepared) if prepared else []):
+        left = max(0, line.region.bbox[0])  # the crop starts there (clipped to the page)
         words = [(w.text, w.score, left + w.start, left + w.end) for w in t.words if w.text.strip()]
-        results[line.id] = LineText(text=t.text, conf=t.confidence, words=words)
+        results[line.id] = LineText(text=t.text, conf=t.confidence, words=tuple(words))
         transcriptions.append((line.id, t))
     out.parent.mkdir(parents=True, exist_ok=True)
-    fill = fill_page if fmt == "page" else fill_alto
-    filled = fill(path, results, out)
+    filled = fill_page(path, results, out) if fmt == "page" else fill_alto(path, results, out, dpi=dpi)
     return DocumentResult(str(path), str(out), fmt, len(doc.lines), filled, transcriptions, problems)

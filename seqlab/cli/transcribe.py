@@ -455,13 +455,14 @@ def _transcribe_pages(rec, args, out: AtomicOutput) -> int:
         print(f"{prog}: skipped {name}: {reason.one}", file=sys.stderr)
     if not scan.files:
         raise ConfigError("no PAGE-XML or ALTO files found")
+    targets = page_outputs(scan.files, pages_out)
     failed: list[str] = []
     lines = 0
     bar = _progress_bar(len(scan.files), not args.no_progress)
     try:
         for path, uid in scan.files:
             try:
-                result = transcribe_document(rec, path, pages_out / uid, dpi=args.dpi)
+                result = transcribe_document(rec, path, targets[path, uid], dpi=args.dpi)
             except (UnreadableFileError, DataFormatError) as e:
                 failed.append(str(e))
                 bar.write(f"{prog}: skipped {e}", file=sys.stderr)
@@ -482,6 +483,28 @@ def _transcribe_pages(rec, args, out: AtomicOutput) -> int:
         print(f"{prog}: {summary(scan, len(failed))}", file=sys.stderr)
         return 1
     return 0
+
+
+def page_outputs(files: Sequence[tuple[str, str]], folder: Path) -> dict[tuple[str, str], Path]:
+    """Where each filled page goes: its path relative to the folder given (a page given
+    as a file: its name), under ``folder``.
+
+    Raises:
+        ConfigError: when two pages would be written to one file (before any work).
+    """
+    out: dict[tuple[str, str], Path] = {}
+    taken: dict[Path, str] = {}
+    for path, uid in files:
+        rel = Path(uid)
+        if rel.is_absolute() or ".." in rel.parts:
+            rel = Path(Path(path).name)
+        target = folder / rel
+        if target in taken and taken[target] != path:
+            raise ConfigError(f"{taken[target]} and {path} would both be written to {target}; "
+                              "give the folder that holds them instead, or transcribe them in two runs")
+        taken[target] = path
+        out[path, uid] = target
+    return out
 
 
 def summary(scan: InputScan, failed: int) -> str:

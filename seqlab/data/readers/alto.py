@@ -78,7 +78,8 @@ def _image_dpi(image: Path) -> float | None:
         return None
     if not dpi:
         return None
-    value = float(dpi[0] if isinstance(dpi, tuple) else dpi)
+    # PNG stores pixels per metre: 300 dpi comes back as 299.9994
+    value = round(float(dpi[0] if isinstance(dpi, tuple) else dpi), 1)
     return value if value > 1 else None
 
 

@@ -73,6 +73,7 @@ def parse_page(path: str | Path) -> Document:
     order = _reading_order(page)
     seen: set[str] = set()
     keyed = []
+    positions = {element: n for n, element in enumerate(page.iter())}
     for position, line in enumerate(descendants(page, "TextLine")):
         line_id = line.get("id") or f"line{position + 1}"
         where = f"{path}: TextLine {line_id}"
@@ -85,7 +86,7 @@ def parse_page(path: str | Path) -> Document:
         except DataFormatError as e:
             doc.problems.append(str(e))
             continue
-        keyed.append((_order_key(line, order, position), PageLine(line_id, region, _line_text(line), where)))
+        keyed.append((_order_key(line, order, positions), PageLine(line_id, region, _line_text(line), where)))
     doc.lines = [line for _, line in sorted(keyed, key=lambda kv: kv[0])]
     return doc
 
@@ -174,21 +175,22 @@ def _custom_index(element) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def _order_key(line, order: dict[str, int], position: int) -> tuple:
-    """Sort key of a line: its regions' ranks, outermost first, then its own, then document order."""
-    regions = [a for a in line.iterancestors() if local(a) in REGIONS]
+def _order_key(line, order: dict[str, int], positions: dict) -> tuple:
+    """Sort key of a line: its regions' ranks, outermost first, then its own.
+
+    A rank is the ``ReadingOrder`` index, else the ``custom`` readingOrder
+    index, else the element's position in the document.
+    """
     key = []
-    for region in reversed(regions):
-        rid = region.get("id")
-        if rid in order:
-            key.append((0, order[rid]))
-        elif _custom_index(region) is not None:
-            key.append((1, _custom_index(region)))
+    for element in [*reversed([a for a in line.iterancestors() if local(a) in REGIONS]), line]:
+        eid = element.get("id")
+        custom = _custom_index(element)
+        if element is not line and eid in order:
+            key.append((0, order[eid], 0))
+        elif custom is not None:
+            key.append((1, custom, positions[element]))
         else:
-            key.append((2, 0))  # document order decides
-    own = _custom_index(line)
-    key.append((1, own) if own is not None else (2, 0))
-    key.append((3, position))
+            key.append((2, positions[element], 0))
     return tuple(key)
 
 
