@@ -162,9 +162,17 @@ class PageXMLDataModule(_DocumentDataModule):
 class ALTODataModule(_DocumentDataModule):
     """ALTO v2-v4 pages and their images (:class:`~seqlab.data.readers.alto.ALTOReader`).
 
-    Args: as :class:`PageXMLDataModule`; ``reader_options: {dpi: 300}`` for
-    files measured in ``mm10`` or ``inch1200``.
+    Args:
+        dpi: the image resolution, for files measured in ``mm10`` or
+            ``inch1200`` (None: each image file's own).
+        others: as :class:`PageXMLDataModule`.
     """
+
+    def __init__(self, root: str, dpi: float | None = None, **kwargs) -> None:
+        options = dict(kwargs.pop("reader_options", None) or {})
+        if dpi is not None:
+            options["dpi"] = dpi
+        super().__init__(root, reader_options=options, **kwargs)
 
     @property
     def reader_class(self) -> type:

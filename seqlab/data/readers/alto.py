@@ -63,7 +63,7 @@ def _unit_scale(root, path: Path, image: Path | None, dpi: float | None) -> floa
         dpi = _image_dpi(image)
     if not dpi or dpi <= 0:
         raise DataFormatError(f"{path}: coordinates are in {unit}, and the image's resolution is unknown "
-                              f"(its file gives no DPI); give it: data.reader_options.dpi=300 "
+                              f"(its file gives no DPI); give it: data.dpi=300 "
                               f"(training) or --dpi 300 (transcribe)")
     return float(dpi) / per_inch
 

@@ -64,7 +64,7 @@ def test_mm10_with_a_given_dpi_and_inch1200_with_the_images_dpi(tmp_path: Path):
 
 
 def test_a_non_pixel_unit_without_a_dpi_is_refused_with_what_to_do(tmp_path: Path):
-    with pytest.raises(DataFormatError, match=r"p.xml: coordinates are in mm10.*data.reader_options.dpi=300.*--dpi"):
+    with pytest.raises(DataFormatError, match=r"p.xml: coordinates are in mm10.*data.dpi=300.*--dpi"):
         parse_alto(setup_page(tmp_path, LINE, unit="mm10"))
     with pytest.raises(DataFormatError, match="MeasurementUnit 'furlong'"):
         parse_alto(setup_page(tmp_path, LINE, unit="furlong"))
