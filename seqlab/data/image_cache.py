@@ -24,6 +24,7 @@ from PIL import Image
 from seqlab.data.disk_cache import entry_path, file_key, read_npy, write_npy_atomic
 from seqlab.data.images import LineImageTransform, crop_region, open_grey
 from seqlab.data.records import Region
+from seqlab.errors import UnreadableFileError
 
 IMAGE_CACHE_VERSION = 1  # bump when preparation changes: old entries are then ignored
 
@@ -73,3 +74,26 @@ class ImageCache:
         if cached is not None:
             write_npy_atomic(cached, np.asarray(img, dtype=np.uint8))
         return img
+
+    def prepare_page(self, image: str | Path, regions: list[Region]) -> int:
+        """Cache every line of ``regions`` on the page image ``image`` not cached yet, decoding the page once.
+
+        Returns:
+            How many lines were prepared (0 when all were cached, or there is no cache).
+
+        Raises:
+            UnreadableFileError: naming the file, when the page cannot be decoded.
+        """
+        if self.folder is None:
+            return 0
+        missing = [(r, p) for r in regions if (p := self.path_for(image, None, r)) is not None and not p.is_file()]
+        if not missing:
+            return 0
+        page = open_grey(image)
+        for region, path in missing:
+            try:
+                line = crop_region(page, region)
+            except UnreadableFileError:
+                continue  # the loader names it when it reaches the line
+            write_npy_atomic(path, np.asarray(self.transform.prepare(line, None), dtype=np.uint8))
+        return len(missing)

@@ -164,6 +164,7 @@ class CorpusDataModule(L.LightningDataModule):
         if "train" in encoded:
             self.frontend.fit(encoded["train"][0], num_workers=self.num_workers, seed=self.seed)
         for split, (kept, targets) in encoded.items():
+            self.frontend.warm(kept, num_workers=self.num_workers)
             # a small picklable loader for the workers (not the whole module); only training is distorted
             self.datasets[split] = RecordDataset(kept, targets, self.frontend.loader(augment=split == "train"))
 

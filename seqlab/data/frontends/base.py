@@ -74,6 +74,9 @@ class Frontend:
     def fit(self, records: Sequence[Record], num_workers: int = 0, seed: int = 0) -> None:
         """Learn what the frontend needs from the training records (normalisation statistics)."""
 
+    def warm(self, records: Sequence[Record], num_workers: int = 0) -> None:
+        """Prepare what loading will need, in bulk, before the first epoch (default: nothing)."""
+
     def loader(self, augment: bool = False):
         """A picklable ``record -> tensor`` callable for DataLoader workers (``augment``: training distortions)."""
         raise NotImplementedError

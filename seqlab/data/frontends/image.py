@@ -47,6 +47,24 @@ class LineImages:
         return self.transform.to_tensor(img)
 
 
+class _PageJobs:
+    """Picklable: job ``i`` caches the lines of the ``i``-th page (for :meth:`ImageFrontend.warm`)."""
+
+    def __init__(self, cache: ImageCache, pages: list[tuple[str, list[Region]]]) -> None:
+        self.cache = cache
+        self.pages = pages
+
+    def __len__(self) -> int:
+        return len(self.pages)
+
+    def __getitem__(self, i: int) -> int:
+        image, regions = self.pages[i]
+        try:
+            return self.cache.prepare_page(image, regions)
+        except UnreadableFileError:
+            return 0
+
+
 class ImageFrontend(Frontend):
     """Line images for the handwriting models.
 
@@ -103,6 +121,28 @@ class ImageFrontend(Frontend):
             raise UnreadableFileError(f"{record.where or record.source}: the line's polygon lies outside the "
                                       f"{page_w} x {page_h} page image {record.source}")
         return self.transform.width_for(w, h)
+
+    def warm(self, records: Sequence[Record], num_workers: int = 0) -> None:
+        """Cut and cache the lines of page images page by page, each page decoded once.
+
+        Without this, the first epoch would decode a page image once per line
+        (a 30-line page: 30 decodes of the whole scan); line image files need
+        nothing. Pages that cannot be decoded are left to the loader, which
+        names them when it reaches their lines.
+        """
+        if self.cache.folder is None:
+            return
+        pages: dict[str, list[Region]] = {}
+        for r in records:
+            if r.region is not None and r.graylevel is None:
+                pages.setdefault(r.source, []).append(r.region)
+        if not pages:
+            return
+        from torch.utils.data import DataLoader
+
+        jobs = _PageJobs(self.cache, sorted(pages.items()))
+        for _ in DataLoader(jobs, batch_size=None, num_workers=min(num_workers, len(jobs))):
+            pass
 
     def loader(self, augment: bool = False) -> LineImages:
         return LineImages(self.cache, self.augmentation if augment else None)

@@ -149,3 +149,25 @@ def test_speech_records_with_an_offset_read_only_their_stretch(tmp_path: Path):
     assert x.shape == (98, f.feature_size)
     tone = f.loader()(Record("a1", str(tmp_path / "a.wav"), "x", offset=0.0, duration=1.0))
     assert x[:, 0].mean() < tone[:, 0].mean() - 1.0  # silence has far less energy than the tone
+
+
+def test_warm_cuts_every_line_of_a_page_with_one_decode(tmp_path, monkeypatch):
+    from seqlab.data import image_cache
+    from seqlab.data.frontends.image import ImageFrontend
+    from seqlab.data.readers.page import PageXMLReader
+    from seqlab.data.synthetic_pages import generate_page_corpus
+
+    root = generate_page_corpus(tmp_path / "pages", "page", num_pages=2, lines_per_page=4, height=32)
+    records = PageXMLReader(str(root), split_fractions=(1.0, 0.0, 0.0)).read("train")
+    frontend = ImageFrontend(height=24, cache_dir=str(tmp_path / "cache"))
+    uncached = [ImageFrontend(height=24).loader()(r) for r in records]  # each line cut on its own
+    decodes = []
+    real = image_cache.open_grey
+    monkeypatch.setattr(image_cache, "open_grey", lambda p: decodes.append(p) or real(p))
+    frontend.warm(records)
+    assert len(decodes) == 2 and len(records) == 8
+    for r, expected in zip(records, uncached):
+        assert frontend.loader()(r).equal(expected)
+    assert len(decodes) == 2  # every line came from the cache
+    frontend.warm(records)
+    assert len(decodes) == 2  # nothing left to do
