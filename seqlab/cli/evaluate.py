@@ -17,7 +17,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from seqlab.checkpoint import CheckpointInfo, read_checkpoint
-from seqlab.report.evaluate import check_recipe
+from seqlab.report.evaluate import check_recipe, check_split
 from seqlab.cli.config_types import check_config_types
 from seqlab.cli.hydra_app import run_hydra
 from seqlab.errors import ConfigError
@@ -38,7 +38,9 @@ def build_datamodule(data_cfg: DictConfig, checkpoint: Path, split: str = "test"
     """
     info = CheckpointInfo.from_dict(read_checkpoint(checkpoint)["seqlab"], checkpoint)
     datamodule = instantiate(data_cfg, alphabet=list(info.alphabet["symbols"]))
-    check_recipe(info.to_dict()["data"], datamodule.checkpoint_data(), checkpoint, ignore=("frontend.normalization",))
+    trained = info.to_dict()["data"]
+    check_recipe(trained, datamodule.checkpoint_data(), checkpoint, ignore=("frontend.normalization",))
+    check_split(trained, datamodule.checkpoint_data(), checkpoint)
     datamodule.adopt(info.build_frontend(cache_dir=datamodule.frontend.cache_dir), info.text_normalization())
     datamodule.prepare_data()
     datamodule.setup("test", splits=(split,))

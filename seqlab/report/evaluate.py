@@ -147,6 +147,18 @@ def _differences(a, b, where: str) -> list[str]:
     return [] if a == b else [where]
 
 
+def check_split(trained: dict, given: dict, checkpoint: str | Path) -> None:
+    """Warn when the corpus is the training run's but its split is made otherwise (the test
+    pages could then hold training pages)."""
+    was, now = trained.get("corpus") or {}, given.get("corpus") or {}
+    same_corpus = was.get("reader") == now.get("reader") and was.get("root") == now.get("root")
+    if same_corpus and "split" in was and was.get("split") != now.get("split"):
+        log.warning("%s was trained on %s with the split %s, and this evaluation splits it %s: the scored lines "
+                    "may include training lines; pass the training run's split settings (data.split_seed, "
+                    "data.split_fractions or the list files)", checkpoint, was.get("root"), was["split"],
+                    now.get("split"))
+
+
 def check_recipe(trained: dict, given: dict, checkpoint: str | Path, ignore: Sequence[str] = ()) -> None:
     """Refuse to evaluate when the data module would prepare inputs unlike the training run's.
 

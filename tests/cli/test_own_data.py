@@ -109,3 +109,22 @@ def test_page_problems_are_named_and_the_rest_filled(page_run, tmp_path: Path, c
     assert sorted(p.name for p in out.iterdir()) == ["page0001.xml"]
     assert transcribe([str(ckpt), str(pages / "page0001.xml"), "--pages-out", str(pages)]) == 2
     assert "is the input page itself" in capsys.readouterr().err
+
+
+def test_evaluate_scores_the_training_runs_test_pages_and_warns_on_another_split(page_run, tmp_path: Path):
+    import subprocess
+    import sys
+
+    corpus, ckpt = page_run
+    common = [sys.executable, "-m", "seqlab", "evaluate", f"checkpoint={ckpt}", "data=page", f"data.root={corpus}",
+              "data.glob=page/*.xml", "data.height=24", "data.unknown_symbols=replace", "data.num_workers=0",
+              "bootstrap=10"]  # (page-filled/ beside page/ holds the pages another test filled in)
+    proc = subprocess.run([*common, f"report.dir={tmp_path / 'same'}"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    report = json.loads((tmp_path / "same" / "report.json").read_text())
+    assert len(report["utterances"]) == 3  # the 8-page corpus: one test page of 3 lines
+    assert "may include training lines" not in proc.stdout + proc.stderr
+    assert list((tmp_path / "same").rglob("*.png"))  # the worst lines, cut out of their pages
+    proc = subprocess.run([*common, "data.split_seed=7", f"report.dir={tmp_path / 'other'}"], capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0 and "may include training lines" in proc.stdout + proc.stderr

@@ -113,7 +113,9 @@ class DocumentReader(Reader):
         self._splits: dict[str, list[Record]] | None = None
 
     def describe(self) -> dict:
-        return {**super().describe(), "format": self.format_name, "glob": self.glob}
+        split = ({"lists": self.lists} if any(v is not None for v in self.lists.values())
+                 else {"seed": self.split_seed, "fractions": list(self.split_fractions)})
+        return {**super().describe(), "format": self.format_name, "glob": self.glob, "split": split}
 
     # -- what a format provides -------------------------------------------------------
 
