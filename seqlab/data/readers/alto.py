@@ -37,8 +37,7 @@ from seqlab.data.readers.xml import (
     parse_xml,
     serialise,
 )
-from seqlab.data.records import Record
-from seqlab.errors import DataFormatError, SeqlabError
+from seqlab.errors import DataFormatError
 
 NAMESPACES = {
     "v2": "http://www.loc.gov/standards/alto/ns-v2#",
@@ -219,34 +218,7 @@ class ALTOReader(DocumentReader):
         self.dpi = dpi
 
     def pages(self, problems: list[str]) -> list[Page]:
-        from seqlab.data.images import image_size
-
-        pages = []
-        for path in self.files((".xml",)):
-            try:
-                doc = parse_alto(path, dpi=self.dpi)
-            except SeqlabError as e:
-                problems.append(str(e))
-                continue
-            problems.extend(doc.problems)
-            if doc.image is None:
-                continue
-            try:
-                image_size(doc.image)
-            except SeqlabError as e:
-                problems.append(f"{path}: its page image cannot be used: {e}")
-                continue
-            key = self.key(path)
-            page = Page(key, path)
-            for line in doc.lines:
-                if not line.text:
-                    problems.append(f"{line.where}: no text (no String with CONTENT)")
-                    continue
-                page.records.append(Record(f"{key}:{line.id}", str(doc.image), line.text, where=line.where,
-                                           group=key, region=line.region))
-            if page.records:
-                pages.append(page)
-        return pages
+        return self.xml_pages(lambda path: parse_alto(path, dpi=self.dpi), problems, untranscribed="no String with CONTENT")
 
 
 def _format(value: float) -> str:

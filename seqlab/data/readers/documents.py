@@ -14,6 +14,7 @@ land in both training and test:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,7 +22,7 @@ import numpy as np
 
 from seqlab.data.readers.base import SPLITS, Reader, warn_skipped
 from seqlab.data.records import Record
-from seqlab.errors import ConfigError
+from seqlab.errors import ConfigError, SeqlabError
 from seqlab.text.files import read_text
 
 
@@ -125,6 +126,39 @@ class DocumentReader(Reader):
         raise NotImplementedError
 
     # -- shared ---------------------------------------------------------------------
+
+    def xml_pages(self, parse: Callable, problems: list[str], untranscribed: str = "no text") -> list[Page]:
+        """The pages of every ``.xml`` file, parsed by ``parse(path)`` into a
+        :class:`~seqlab.data.readers.xml.Document` (PAGE-XML, ALTO): lines with
+        text become records of the page image; the rest go into ``problems``."""
+        from seqlab.data.images import image_size
+
+        pages = []
+        for path in self.files((".xml",)):
+            try:
+                doc = parse(path)
+            except SeqlabError as e:
+                problems.append(str(e))
+                continue
+            problems.extend(doc.problems)
+            if doc.image is None:
+                continue
+            try:
+                image_size(doc.image)
+            except SeqlabError as e:
+                problems.append(f"{path}: its page image cannot be used: {e}")
+                continue
+            key = self.key(path)
+            page = Page(key, path)
+            for line in doc.lines:
+                if not line.text:
+                    problems.append(f"{line.where}: {untranscribed} (untranscribed line)")
+                    continue
+                page.records.append(Record(f"{key}:{line.id}", str(doc.image), line.text, where=line.where,
+                                           group=key, region=line.region))
+            if page.records:
+                pages.append(page)
+        return pages
 
     def files(self, suffixes: tuple[str, ...] | None = None) -> list[Path]:
         """Files under the root matching the glob (and ``suffixes``), sorted.

@@ -35,8 +35,7 @@ from seqlab.data.readers.xml import (
     parse_xml,
     serialise,
 )
-from seqlab.data.records import Record
-from seqlab.errors import DataFormatError, SeqlabError
+from seqlab.errors import DataFormatError
 
 NAMESPACES = {
     "2010": "http://schema.primaresearch.org/PAGE/gts/pagecontent/2010-03-19",
@@ -211,34 +210,7 @@ class PageXMLReader(DocumentReader):
     format_name = "PAGE-XML"
 
     def pages(self, problems: list[str]) -> list[Page]:
-        from seqlab.data.images import image_size
-
-        pages = []
-        for path in self.files((".xml",)):
-            try:
-                doc = parse_page(path)
-            except SeqlabError as e:
-                problems.append(str(e))
-                continue
-            problems.extend(doc.problems)
-            if doc.image is None:
-                continue
-            try:
-                image_size(doc.image)
-            except SeqlabError as e:
-                problems.append(f"{path}: its page image cannot be used: {e}")
-                continue
-            key = self.key(path)
-            page = Page(key, path)
-            for line in doc.lines:
-                if not line.text:
-                    problems.append(f"{line.where}: no text (untranscribed line)")
-                    continue
-                page.records.append(Record(f"{key}:{line.id}", str(doc.image), line.text, where=line.where,
-                                           group=key, region=line.region))
-            if page.records:
-                pages.append(page)
-        return pages
+        return self.xml_pages(parse_page, problems, untranscribed="no text")
 
 
 def fill_page(path: str | Path, lines: dict[str, LineText], out: str | Path) -> int:
