@@ -36,28 +36,20 @@ class DocumentResult:
     problems: list[str] = field(default_factory=list)
 
 
-def document_format(path: str | Path) -> str:
-    """``page`` or ``alto``, from the root element's local name.
+def document_format(tree, path: str | Path) -> str:
+    """``page`` or ``alto``, from the root element's local name of the parsed document ``tree``.
 
     Raises:
-        DataFormatError: naming the file, when it is neither (or not XML).
+        DataFormatError: naming the file, when it is neither.
     """
-    from lxml import etree
+    from seqlab.data.readers.xml import local
 
-    try:
-        for _, element in etree.iterparse(str(path), events=("start",), resolve_entities=False, no_network=True,
-                                          load_dtd=False, huge_tree=False):
-            name = etree.QName(element).localname
-            if name == "PcGts":
-                return "page"
-            if name.lower() == "alto":
-                return "alto"
-            raise DataFormatError(f"{path}: the root element is <{name}>, neither PAGE-XML (<PcGts>) nor ALTO (<alto>)")
-    except etree.XMLSyntaxError as e:
-        raise DataFormatError(f"{path}: not well-formed XML ({e})") from None
-    except OSError as e:
-        raise UnreadableFileError(f"{path}: cannot be read ({e})") from None
-    raise DataFormatError(f"{path}: empty XML document")
+    name = local(tree.getroot())
+    if name == "PcGts":
+        return "page"
+    if name.lower() == "alto":
+        return "alto"
+    raise DataFormatError(f"{path}: the root element is <{name}>, neither PAGE-XML (<PcGts>) nor ALTO (<alto>)")
 
 
 def transcribe_document(rec, path: str | Path, out: str | Path, dpi: float | None = None) -> DocumentResult:
@@ -75,7 +67,7 @@ def transcribe_document(rec, path: str | Path, out: str | Path, dpi: float | Non
     from seqlab.data.images import open_grey
     from seqlab.data.readers.alto import fill_alto, parse_alto
     from seqlab.data.readers.page import fill_page, parse_page
-    from seqlab.data.readers.xml import LineText
+    from seqlab.data.readers.xml import LineText, parse_xml
 
     if rec.frontend.name != "image":
         raise ConfigError(f"{path}: PAGE-XML and ALTO pages are for handwriting models; this model reads "
@@ -83,8 +75,9 @@ def transcribe_document(rec, path: str | Path, out: str | Path, dpi: float | Non
     path, out = Path(path), Path(out)
     if out.resolve() == path.resolve():
         raise ConfigError(f"{out}: is the input page itself; write the filled pages to another folder")
-    fmt = document_format(path)
-    doc = parse_page(path) if fmt == "page" else parse_alto(path, dpi=dpi)
+    tree = parse_xml(path)  # parsed once: read for its lines, then filled in and written
+    fmt = document_format(tree, path)
+    doc = parse_page(path, tree) if fmt == "page" else parse_alto(path, dpi=dpi, tree=tree)
     if doc.image is None:
         raise DataFormatError(doc.problems[0])
     page = open_grey(doc.image)  # one decode for all its lines; errors name the image
@@ -103,5 +96,6 @@ def transcribe_document(rec, path: str | Path, out: str | Path, dpi: float | Non
         results[line.id] = LineText(text=t.text, conf=t.confidence, words=tuple(words))
         transcriptions.append((line.id, t))
     out.parent.mkdir(parents=True, exist_ok=True)
-    filled = fill_page(path, results, out) if fmt == "page" else fill_alto(path, results, out, dpi=dpi)
+    filled = (fill_page(path, results, out, tree=tree) if fmt == "page"
+              else fill_alto(path, results, out, dpi=dpi, tree=tree))
     return DocumentResult(str(path), str(out), fmt, len(doc.lines), filled, transcriptions, problems)

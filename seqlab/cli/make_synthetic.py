@@ -120,9 +120,8 @@ def _run_pages(args: argparse.Namespace) -> None:
     total = args.num_pages * args.lines_per_page
     layout = {"page": "NAME.png + page/NAME.xml (PAGE 2013)", "alto": "NAME.png + NAME.xml (ALTO v4)",
               "lines": "NAME/LL.png + NAME/LL.gt.txt"}[args.format]
-    group = {"page": "page", "alto": "alto", "lines": "lines"}[args.format]
     print(f"wrote {args.num_pages} pages ({total} lines) to {out}: {layout}")
-    print(f"  train on it: seqlab train data={group} data.root={out}")
+    print(f"  train on it: seqlab train data={args.format} data.root={out}")
     print(f"took {time.perf_counter() - start:.1f} s")
 
 

@@ -29,13 +29,15 @@ from seqlab.data.readers.xml import (
     PageLine,
     child,
     children,
+    confidence_text,
     descendants,
     find_image,
     line_region,
+    lines_to_fill,
     local,
     parse_points,
     parse_xml,
-    serialise,
+    write_document,
 )
 from seqlab.errors import DataFormatError
 
@@ -116,12 +118,13 @@ def _line_text(line) -> str | None:
     return " ".join(words) + hyphen
 
 
-def parse_alto(path: str | Path, dpi: float | None = None) -> Document:
+def parse_alto(path: str | Path, dpi: float | None = None, tree=None) -> Document:
     """The lines of one ALTO file, in document order, in page-image pixels.
 
     Args:
         dpi: the image resolution for files measured in ``mm10`` or ``inch1200``
             (None: the image file's own).
+        tree: the file already parsed (:func:`parse_xml`); None: read ``path``.
 
     Raises:
         DataFormatError: naming the file, when it is not ALTO, its unit is
@@ -129,7 +132,7 @@ def parse_alto(path: str | Path, dpi: float | None = None) -> Document:
         UnreadableFileError: when the file cannot be read.
     """
     path = Path(path)
-    root = parse_xml(path).getroot()
+    root = (parse_xml(path) if tree is None else tree).getroot()
     if local(root).lower() != "alto":
         raise DataFormatError(f"{path}: the root element is <{local(root)}>, not ALTO's <alto>")
     name = _image_name(root)
@@ -225,7 +228,8 @@ def _format(value: float) -> str:
     return str(int(round(value))) if abs(value - round(value)) < 1e-6 else f"{value:.2f}"
 
 
-def fill_alto(path: str | Path, lines: dict[str, LineText], out: str | Path, dpi: float | None = None) -> int:
+def fill_alto(path: str | Path, lines: dict[str, LineText], out: str | Path, dpi: float | None = None,
+              tree=None) -> int:
     """Write ``path`` to ``out`` with each line's ``String``/``SP``/``HYP`` children replaced by ``lines[ID]``.
 
     One ``String`` per word (``CONTENT``, ``WC``, and ``HPOS``/``VPOS``/``WIDTH``/
@@ -233,27 +237,21 @@ def fill_alto(path: str | Path, lines: dict[str, LineText], out: str | Path, dpi
     box), ``SP`` between words; the line's ``Shape`` and every other element
     and attribute stay as they were. Written atomically.
 
+    Args:
+        tree: the document already parsed (:func:`parse_xml`), which is then changed; None: read ``path``.
+
     Returns:
         How many lines were filled in.
     """
     from lxml import etree
 
-    from seqlab.atomic import write_atomic
-
     path = Path(path)
-    tree = parse_xml(path)
+    tree = parse_xml(path) if tree is None else tree
     root = tree.getroot()
     name = _image_name(root)
     scale = _unit_scale(root, path, find_image(path, name) if name else None, dpi)
     filled = 0
-    for line in descendants(root, "TextLine"):
-        result = lines.get(line.get("ID"))
-        if result is None:
-            continue
-        ns = etree.QName(line).namespace
-        tag = f"{{{ns}}}" if ns else ""
-        indent = line.text if line.text is not None and not line.text.strip() else None
-        closing = line[-1].tail if len(line) else None
+    for line, result, tag, indent, closing in lines_to_fill(tree, lines, "ID"):
         for c in list(line):
             if local(c) in ("String", "SP", "HYP"):
                 line.remove(c)
@@ -263,7 +261,7 @@ def fill_alto(path: str | Path, lines: dict[str, LineText], out: str | Path, dpi
         for n, (text, conf, left, right) in enumerate(words):
             if n:
                 new.append(etree.Element(f"{tag}SP"))
-            attrs = {"CONTENT": text, "WC": f"{min(max(conf, 0.0), 1.0):.4f}"}
+            attrs = {"CONTENT": text, "WC": confidence_text(conf)}
             if left is not None and right is not None:
                 attrs["HPOS"] = _format(left / scale)
                 attrs["WIDTH"] = _format(max(right - left, 0) / scale)
@@ -277,5 +275,5 @@ def fill_alto(path: str | Path, lines: dict[str, LineText], out: str | Path, dpi
         if len(line):
             line[-1].tail = closing if closing is not None else line[-1].tail
         filled += 1
-    write_atomic(out, serialise(tree))
+    write_document(tree, out)
     return filled

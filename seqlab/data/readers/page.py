@@ -27,13 +27,15 @@ from seqlab.data.readers.xml import (
     PageLine,
     child,
     children,
+    confidence_text,
     descendants,
     find_image,
     line_region,
+    lines_to_fill,
     local,
     parse_points,
     parse_xml,
-    serialise,
+    write_document,
 )
 from seqlab.errors import DataFormatError
 
@@ -49,8 +51,8 @@ _CUSTOM_ORDER = re.compile(r"readingOrder\s*\{[^}]*index\s*:\s*(\d+)")
 _AFTER_TEXT_EQUIV = ("TextStyle", "UserDefined", "Labels", "Roles")
 
 
-def parse_page(path: str | Path) -> Document:
-    """The lines of one PAGE-XML file, in reading order.
+def parse_page(path: str | Path, tree=None) -> Document:
+    """The lines of one PAGE-XML file, in reading order (``tree``: the file already parsed).
 
     Raises:
         DataFormatError: naming the file, when it is not PAGE-XML (no ``PcGts``
@@ -58,7 +60,7 @@ def parse_page(path: str | Path) -> Document:
         UnreadableFileError: when the file cannot be read.
     """
     path = Path(path)
-    root = parse_xml(path).getroot()
+    root = (parse_xml(path) if tree is None else tree).getroot()
     if local(root) != "PcGts":
         raise DataFormatError(f"{path}: the root element is <{local(root)}>, not PAGE-XML's <PcGts>")
     page = child(root, "Page")
@@ -213,7 +215,7 @@ class PageXMLReader(DocumentReader):
         return self.xml_pages(parse_page, problems, untranscribed="no text")
 
 
-def fill_page(path: str | Path, lines: dict[str, LineText], out: str | Path) -> int:
+def fill_page(path: str | Path, lines: dict[str, LineText], out: str | Path, tree=None) -> int:
     """Write ``path`` to ``out`` with each line's ``TextEquiv`` set to ``lines[id]``.
 
     The line's ``TextEquiv`` elements are replaced by one ``TextEquiv conf=...``
@@ -222,26 +224,20 @@ def fill_page(path: str | Path, lines: dict[str, LineText], out: str | Path) -> 
     element, attribute, comment and namespace is written back as it was. The
     file is written atomically.
 
+    Args:
+        tree: the document already parsed (:func:`parse_xml`), which is then changed; None: read ``path``.
+
     Returns:
         How many lines were filled in.
     """
     from lxml import etree
 
-    from seqlab.atomic import write_atomic
-
-    tree = parse_xml(path)
+    tree = parse_xml(path) if tree is None else tree
     filled = 0
-    for line in descendants(tree.getroot(), "TextLine"):
-        result = lines.get(line.get("id"))
-        if result is None:
-            continue
-        ns = etree.QName(line).namespace
-        tag = f"{{{ns}}}" if ns else ""
-        closing = line[-1].tail if len(line) else None  # the indentation of </TextLine>
+    for line, result, tag, indent, closing in lines_to_fill(tree, lines, "id"):
         for te in children(line, "TextEquiv"):
             line.remove(te)
-        indent = line.text if line.text is not None and not line.text.strip() else None
-        te = etree.Element(f"{tag}TextEquiv", conf=f"{min(max(result.conf, 0.0), 1.0):.4f}")
+        te = etree.Element(f"{tag}TextEquiv", conf=confidence_text(result.conf))
         etree.SubElement(te, f"{tag}Unicode").text = result.text
         position = next((n for n, c in enumerate(line) if local(c) in _AFTER_TEXT_EQUIV), len(line))
         if position and position == len(line):
@@ -250,5 +246,5 @@ def fill_page(path: str | Path, lines: dict[str, LineText], out: str | Path) -> 
         line.insert(position, te)
         line[-1].tail = closing
         filled += 1
-    write_atomic(out, serialise(tree))
+    write_document(tree, out)
     return filled

@@ -199,6 +199,34 @@ class LineText:
     words: tuple[tuple[str, float, float, float], ...] = ()
 
 
+def lines_to_fill(tree, lines: dict[str, LineText], id_attribute: str):
+    """Each ``TextLine`` of ``tree`` that ``lines`` holds a result for, as
+    ``(element, result, tag, indent, closing)``: ``tag`` is the ``{namespace}``
+    prefix for new children, ``indent`` the whitespace before its first child and
+    ``closing`` the whitespace before ``</TextLine>`` (so that what a writer
+    inserts is indented like the rest)."""
+    for line in descendants(tree.getroot(), "TextLine"):
+        result = lines.get(line.get(id_attribute))
+        if result is None:
+            continue
+        namespace = line.tag[1:].split("}", 1)[0] if line.tag.startswith("{") else ""
+        indent = line.text if line.text is not None and not line.text.strip() else None
+        closing = line[-1].tail if len(line) else None
+        yield line, result, f"{{{namespace}}}" if namespace else "", indent, closing
+
+
+def confidence_text(value: float) -> str:
+    """A 0..1 confidence as PAGE ``conf`` and ALTO ``WC`` write it (clipped, four decimals)."""
+    return f"{min(max(value, 0.0), 1.0):.4f}"
+
+
+def write_document(tree, out: str | Path) -> None:
+    """Write ``tree`` to ``out`` atomically, with its own encoding and declaration."""
+    from seqlab.atomic import write_atomic
+
+    write_atomic(out, serialise(tree))
+
+
 def serialise(tree) -> bytes:
     """The document as bytes, with its own encoding and declaration."""
     from lxml import etree

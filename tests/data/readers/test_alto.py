@@ -14,6 +14,7 @@ from PIL import Image
 from seqlab.data.readers.alto import NAMESPACES, ALTOReader, fill_alto, parse_alto
 from seqlab.data.readers.xml import LineText, local
 from seqlab.errors import DataFormatError, SeqlabError
+from tests.data.readers.damage import damaged_copies
 
 
 def alto(lines: str, ns: str | None = NAMESPACES["v4"], unit: str = "pixel", image: str = "p.png") -> str:
@@ -102,14 +103,9 @@ VALID = alto(LINE + LINE.replace('ID="l1"', 'ID="l2"').replace('BASELINE="35"', 
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(cut=st.integers(0, len(VALID)), flips=st.lists(st.tuples(st.integers(0, len(VALID) - 1), st.integers(0, 255)),
-                                                      max_size=4))
-def test_damaged_documents_give_only_seqlab_errors(tmp_path: Path, cut: int, flips):
-    data = bytearray(VALID[:cut] if cut > 20 else VALID)
-    for i, b in flips:
-        if i < len(data):
-            data[i] = b
-    (tmp_path / "d.xml").write_bytes(bytes(data))
+@given(data=damaged_copies(VALID))
+def test_damaged_documents_give_only_seqlab_errors(tmp_path: Path, data: bytes):
+    (tmp_path / "d.xml").write_bytes(data)
     try:
         parse_alto(tmp_path / "d.xml", dpi=300)
     except SeqlabError:
