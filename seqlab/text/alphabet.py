@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from seqlab.errors import ConfigError, UnknownSymbolError
 
@@ -17,6 +18,8 @@ BLANK = 0
 BLANK_SYMBOL = "<blank>"
 
 UNITS = ("char", "token")
+# how a fine-tuned model's alphabet follows its new training data (:func:`adapt_alphabet`)
+ALPHABET_POLICIES = ("fail", "union", "new")
 
 
 class Alphabet:
@@ -132,3 +135,80 @@ def split_units(text: str, unit: str) -> list[str]:
     if unit == "token":
         return text.split()
     raise ConfigError(f"alphabet unit must be one of {UNITS}, got {unit!r}")
+
+
+@dataclass(frozen=True)
+class AlphabetChange:
+    """How a fine-tuned model's alphabet differs from its parent's.
+
+    Attributes:
+        policy: the policy that made it (:data:`ALPHABET_POLICIES`).
+        added: symbols the parent lacks, in their new class order.
+        removed: the parent's symbols the new alphabet drops (policy ``new``).
+        unseen: the parent's symbols kept although the new training text lacks them.
+    """
+
+    policy: str
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    unseen: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict:
+        return {"policy": self.policy, "added": list(self.added), "removed": list(self.removed)}
+
+    def summary(self) -> str:
+        parts = [f"alphabet policy {self.policy}"]
+        for name, symbols in (("added", self.added), ("removed", self.removed)):
+            if symbols:
+                parts.append(f"{name} {len(symbols)}: {_shown(symbols)}")
+        if not self.added and not self.removed:
+            parts.append("the parent's symbols unchanged")
+        return "; ".join(parts)
+
+
+def _shown(symbols: Sequence[str], limit: int = 40) -> str:
+    text = " ".join(repr(s) for s in symbols[:limit])
+    return text + (f" ... ({len(symbols) - limit} more)" if len(symbols) > limit else "")
+
+
+def adapt_alphabet(parent: Alphabet, data: Alphabet, policy: str = "fail") -> tuple[Alphabet, AlphabetChange]:
+    """The alphabet of a model fine-tuned from ``parent`` on data whose own alphabet is ``data``.
+
+    Kraken's ``--resize`` policies:
+
+    - ``fail``: the parent's alphabet, unchanged; refused when the new data has
+      symbols the parent lacks (they could never be output). Symbols of the
+      parent that the new data lacks are kept (the model still writes them).
+    - ``union``: every symbol of the parent, in its order, then the new ones.
+    - ``new``: the symbols of the new data only, in its order; the parent's
+      rows of those it shares are reused (see :func:`seqlab.finetune.resize_head`).
+
+    The replacement symbol (``unknown_symbols=replace``) is the new data's.
+
+    Raises:
+        ConfigError: on an unknown policy, a unit that differs, or (``fail``)
+            new symbols, listing them and what to set instead.
+    """
+    if policy not in ALPHABET_POLICIES:
+        raise ConfigError(f"finetune.alphabet must be one of {ALPHABET_POLICIES}, got {policy!r}")
+    if parent.unit != data.unit:
+        raise ConfigError(f"the parent model writes {parent.unit} units and this data has {data.unit} units; "
+                          "a model cannot be fine-tuned across units")
+    added = tuple(s for s in data.symbols if s not in parent)
+    unseen = tuple(s for s in parent.symbols if s not in data)
+    if policy == "fail":
+        if added:
+            raise ConfigError(
+                f"the training data has {len(added)} symbol(s) the parent model lacks: {_shown(added)}; "
+                "set finetune.alphabet=union (keep the parent's symbols and add these) or finetune.alphabet=new "
+                "(the new data's symbols only), or data.unknown_symbols=skip to leave those lines out")
+        symbols, removed = parent.symbols, ()
+    elif policy == "union":
+        symbols, removed = parent.symbols + added, ()
+    else:
+        symbols, removed, unseen = data.symbols, unseen, ()
+    replacement = data.replacement
+    if replacement is not None and replacement not in symbols:
+        symbols, added = symbols + (replacement,), added + (replacement,)
+    alphabet = Alphabet(symbols, unit=data.unit, replacement=replacement)
+    return alphabet, AlphabetChange(policy, added, removed, unseen)
