@@ -103,6 +103,12 @@ def _add_pages(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed of the text and the rendering")
     parser.add_argument("--min-chars", type=int, default=15, help="shortest text line, in characters")
     parser.add_argument("--max-chars", type=int, default=45, help="longest text line, in characters")
+    parser.add_argument("--fonts", nargs="+", default=None, metavar="FONT",
+                        help="render with these fonts only (another style): names of packaged fonts "
+                             "(seqlab/data/fonts/, e.g. Kristi.ttf) or font file paths; default: all packaged fonts")
+    parser.add_argument("--diacritics", type=float, default=0.0,
+                        help="chance of an accent (ä é ö ü, capitals too) on each vowel: symbols the synthetic IAM "
+                             "corpus lacks, for fine-tuning")
     parser.set_defaults(run=_run_pages)
 
 
@@ -113,7 +119,8 @@ def _run_pages(args: argparse.Namespace) -> None:
     start = time.perf_counter()
     out = generate_page_corpus(args.out, args.format, num_pages=args.num_pages, lines_per_page=args.lines_per_page,
                                height=args.height, seed=args.seed, min_chars=args.min_chars,
-                               max_chars=args.max_chars)
+                               max_chars=args.max_chars, fonts=args.fonts,
+                               diacritics=args.diacritics)
     if already:
         print(f"{out} is already a complete corpus with these options; nothing to do")
         return

@@ -16,10 +16,16 @@ baseline. Written as:
 No split lists are written: the readers' seeded split by page applies. The
 texts are distinct across the whole corpus; the output is identical for the
 same options.
+
+Another style, for fine-tuning experiments: ``fonts=("Kristi.ttf",)`` renders
+with one of the packaged fonts only (or any font file given by its path), and
+``diacritics=P`` gives each vowel the chance P of an accent (ä é ö ü and
+their capitals), symbols the synthetic IAM corpus never has.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +40,7 @@ ALTO_NS = "http://www.loc.gov/standards/alto/ns-v4#"
 MARGIN = 40
 PAPER = 250
 GENERATOR_VERSION = 1
+ACCENTS = {"a": "ä", "e": "é", "o": "ö", "u": "ü", "A": "Ä", "E": "É", "O": "Ö", "U": "Ü"}
 
 
 def _page_layout(images: list[np.ndarray], rng: np.random.Generator, height: int):
@@ -123,9 +130,20 @@ def _write_alto(path: Path, image_name: str, size: tuple[int, int], places, text
     path.write_bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
 
 
+def with_diacritics(text: str, p: float, rng: np.random.Generator) -> str:
+    """``text`` with each vowel of :data:`ACCENTS` accented with probability ``p``."""
+    return "".join(ACCENTS[c] if c in ACCENTS and rng.random() < p else c for c in text)
+
+
 def generate_page_corpus(out_dir: str | Path, format: str = "page", num_pages: int = 30, lines_per_page: int = 8,
-                         height: int = 48, seed: int = 0, min_chars: int = 15, max_chars: int = 45) -> Path:
+                         height: int = 48, seed: int = 0, min_chars: int = 15, max_chars: int = 45,
+                         fonts: Sequence[str] | None = None, diacritics: float = 0.0) -> Path:
     """Write a synthetic corpus of ``num_pages`` pages in ``format`` to ``out_dir`` (atomically).
+
+    Args:
+        fonts: font files to render with (a bare name is one of the packaged fonts
+            in ``seqlab/data/fonts/``); None: all of them, as the synthetic IAM corpus.
+        diacritics: chance of an accent on each vowel (:func:`with_diacritics`).
 
     An existing complete corpus made with the same options is kept as it is.
 
@@ -133,20 +151,30 @@ def generate_page_corpus(out_dir: str | Path, format: str = "page", num_pages: i
         ConfigError: for an unknown format or sizes below one, or when
             ``out_dir`` holds something else.
     """
-    from seqlab.data.synthetic_handwriting import _distinct_lines, render_line, resolve_fonts
+    from seqlab.data.synthetic_handwriting import FONT_DIR, _distinct_lines, font_fingerprint, render_line, resolve_fonts
 
     if format not in FORMATS:
         raise ConfigError(f"--format must be one of {FORMATS}, got {format!r}")
     if num_pages < 1 or lines_per_page < 1 or height < 8:
         raise ConfigError("--num-pages and --lines-per-page must be at least 1, --height at least 8")
+    if not 0.0 <= diacritics <= 1.0:
+        raise ConfigError(f"--diacritics is a probability in [0, 1], got {diacritics}")
     out_dir = Path(out_dir)
     params = {"kind": "pages", "version": GENERATOR_VERSION, "format": format, "num_pages": num_pages,
               "lines_per_page": lines_per_page, "height": height, "seed": seed, "min_chars": min_chars,
               "max_chars": max_chars}
+    if fonts is not None:  # only when given: corpora made before these options keep their identity
+        fonts = tuple(str(FONT_DIR / f) if Path(f).name == f else str(f) for f in fonts)
+        params["fonts"] = font_fingerprint(resolve_fonts(fonts))
+    if diacritics:
+        params["diacritics"] = diacritics
     if is_complete(out_dir, params):
         return out_dir
     texts = _distinct_lines(num_pages * lines_per_page, seed, min_chars, max_chars)
-    fonts = tuple(resolve_fonts(None))
+    if diacritics:
+        rng = np.random.default_rng([seed, 7])
+        texts = [with_diacritics(t, diacritics, rng) for t in texts]
+    fonts = tuple(resolve_fonts(None)) if fonts is None else tuple(fonts)
 
     def build(tmp: Path) -> dict:
         for p in range(num_pages):
