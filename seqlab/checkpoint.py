@@ -12,7 +12,8 @@ holding plain data only (strings, numbers, lists, dicts). Its schema is
   image height and preprocessing, or filterbank settings and normalisation
   statistics), ``text`` (the Unicode normalisation and BiDi setting), ``unit``,
   ``metrics`` and ``corpus`` (what the model was trained on);
-- ``config``: the run's whole resolved config (what a resume is compared with).
+- ``config``: the run's whole resolved config (what a resume is compared with);
+- ``parent``: only in a fine-tuned model's, the checkpoint it started from.
 
 Checkpoints of format 1 (a ``data`` recipe with ``kind: image|speech``) are
 read too.
@@ -24,14 +25,16 @@ through pickle, and the model is rebuilt only from the classes named in
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
-from seqlab.errors import CheckpointError
+from seqlab.errors import CheckpointError, ConfigError
 from seqlab.text import Alphabet
 
 log = logging.getLogger(__name__)
@@ -166,6 +169,101 @@ def _legacy_frontend(recipe: dict) -> dict:
     raise CheckpointError(f"the data recipe has kind {kind!r}; expected 'image' or 'speech'")
 
 
+def recipe_differences(a, b, where: str) -> list[str]:
+    """Dotted paths where two plain-data values differ (floats compared with a tolerance)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        out = []
+        for k in sorted(set(a) | set(b)):
+            out += recipe_differences(a.get(k), b.get(k), f"{where}.{k}" if where else str(k))
+        return out
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)) and len(a) == len(b):
+        if all(isinstance(x, (int, float)) for x in (*a, *b)):
+            same = np.allclose(np.asarray(a, dtype=float), np.asarray(b, dtype=float), rtol=1e-4, atol=1e-6)
+            return [] if same else [where]
+        out = []
+        for i, (x, y) in enumerate(zip(a, b)):
+            out += recipe_differences(x, y, f"{where}[{i}]")
+        return out
+    if isinstance(a, float) and isinstance(b, (int, float)):
+        return [] if np.isclose(a, b, rtol=1e-4, atol=1e-6) else [where]
+    return [] if a == b else [where]
+
+
+def recipe_value(d, path: str):
+    """The entry at a dotted ``path`` of :func:`recipe_differences` (a long list shown by its length)."""
+    node = d
+    for part in path.replace("[", ".[").split("."):
+        if node is None:
+            return None
+        if part.startswith("["):
+            node = node[int(part[1:-1])] if isinstance(node, list) else None
+        else:
+            node = node.get(part) if isinstance(node, dict) else None
+    if isinstance(node, list) and len(node) > 4:
+        return f"[{len(node)} values]"
+    return node
+
+
+# the stored entries that decide what a network sees, and the data config key that sets each
+# (the entry's last name otherwise); a model reading another kind of input or unit is never adopted
+PREPROCESSING = ("frontend", "text", "unit")
+_CONFIG_KEYS = {"text.form": "text_form", "text.bidi": "bidi"}
+_NEVER_ADOPTED = ("unit", "frontend.type")
+
+
+def trained_preprocessing(trained: dict, given: dict, explicit: set[str], where: str | Path,
+                          purpose: str = "a fine-tuned model keeps its parent's preprocessing") -> list[tuple]:
+    """Check a data config against a trained model's preprocessing, which is the one used.
+
+    The data config's values give way to the model's (its image height,
+    filterbank and normalisation statistics, text normalisation); a value given
+    on the command line that contradicts the model is refused.
+
+    Args:
+        trained: the model's ``seqlab.data`` (``CheckpointInfo.to_dict()["data"]``).
+        given: :meth:`CorpusDataModule.checkpoint_data` of the configured data module.
+        explicit: data config keys given on the command line
+            (:func:`seqlab.cli.hydra_app.given_keys`).
+        where: the checkpoint, for messages.
+        purpose: why the model's preprocessing is kept, for the message.
+
+    Returns:
+        ``(data config key, model's value, config's value)`` of each setting where
+        the config's value gives way.
+
+    Raises:
+        ConfigError: naming each explicit setting that contradicts the model, or a
+            model that reads another kind of input or unit.
+    """
+    diffs = []
+    for key in PREPROCESSING:
+        diffs += recipe_differences(trained.get(key), given.get(key), key)
+    diffs = [d for d in diffs if not d.startswith("frontend.normalization")]  # the model's statistics are kept
+    refused, kept = [], []
+    for d in diffs:
+        name = _CONFIG_KEYS.get(d, d.split(".")[-1])
+        shown = f"{recipe_value(trained, d)!r} (the data config has {recipe_value(given, d)!r})"
+        if d in _NEVER_ADOPTED:
+            refused.append(f"{d}: the model's is {shown}")
+        elif name in explicit:
+            refused.append(f"data.{name}: the model was trained with {shown}")
+        else:
+            kept.append((name, recipe_value(trained, d), recipe_value(given, d)))
+    if refused:
+        raise ConfigError(f"{where}: {purpose}, and the data settings contradict it: {'; '.join(refused)}. "
+                          "Leave these settings out (the model's are used)")
+    return kept
+
+
+def file_sha256(path: str | Path) -> str:
+    """The file's SHA-256, hex (reports name the checkpoint they scored, a fine-tuned model its parent)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
 @dataclass
 class CheckpointInfo:
     """What a seqlab checkpoint holds besides the weights (the ``seqlab`` entry), as plain data.
@@ -180,6 +278,8 @@ class CheckpointInfo:
         metrics: the metrics the model is scored with.
         corpus: :meth:`Reader.describe` of the training corpus.
         config: the run's resolved config (None: not stored).
+        parent: for a fine-tuned model, the checkpoint it started from: ``path``,
+            ``sha256``, ``alphabet`` (policy, symbols added and removed) and ``corpus``.
     """
 
     alphabet: dict
@@ -190,6 +290,7 @@ class CheckpointInfo:
     metrics: list[str] = field(default_factory=lambda: ["cer", "wer"])
     corpus: dict = field(default_factory=dict)
     config: dict | None = None
+    parent: dict | None = None
 
     def to_dict(self) -> dict:
         out = {
@@ -199,6 +300,8 @@ class CheckpointInfo:
         }
         if self.config is not None:
             out["config"] = self.config
+        if self.parent is not None:
+            out["parent"] = self.parent
         return out
 
     @classmethod
@@ -227,9 +330,12 @@ class CheckpointInfo:
         corpus = data.get("corpus", {})
         if not isinstance(corpus, dict):  # format 1 wrote the corpus' name
             corpus = {"corpus": str(corpus)}
+        parent = info.get("parent")
+        if not isinstance(parent, (dict, type(None))):
+            raise CheckpointError(f"{where}: seqlab.parent is a {type(parent).__name__}, not a dict")
         return cls(alphabet=info["alphabet"], model=info["model"], frontend=frontend, text=text,
                    unit=str(data.get("unit", info["alphabet"].get("unit", "char"))), metrics=[str(m) for m in metrics],
-                   corpus=corpus, config=info.get("config"))
+                   corpus=corpus, config=info.get("config"), parent=parent)
 
     def build_frontend(self, cache_dir: str | Path | None = None):
         """The :class:`~seqlab.data.frontends.Frontend` the model was trained with."""

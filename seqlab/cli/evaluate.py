@@ -16,10 +16,10 @@ from pathlib import Path
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
-from seqlab.checkpoint import CheckpointInfo, read_checkpoint
-from seqlab.report.evaluate import check_recipe, check_split
+from seqlab.checkpoint import CheckpointInfo, read_checkpoint, trained_preprocessing
+from seqlab.report.evaluate import check_split
 from seqlab.cli.config_types import check_config_types
-from seqlab.cli.hydra_app import run_hydra
+from seqlab.cli.hydra_app import given_keys, run_hydra
 from seqlab.errors import ConfigError
 from seqlab.report import evaluate_checkpoint
 
@@ -34,12 +34,18 @@ def build_datamodule(data_cfg: DictConfig, checkpoint: Path, split: str = "test"
     from its training transcripts, so a test symbol the model cannot write is
     reported by the data module's ``unknown_symbols`` policy, not mis-encoded;
     the stored frontend (with the training set's normalisation statistics)
-    replaces the configured one once their settings are checked to agree.
+    replaces the configured one: the data config's preprocessing settings give
+    way to the model's, and one given on the command line that contradicts
+    the model is refused.
     """
     info = CheckpointInfo.from_dict(read_checkpoint(checkpoint)["seqlab"], checkpoint)
     datamodule = instantiate(data_cfg, alphabet=list(info.alphabet["symbols"]))
     trained = info.to_dict()["data"]
-    check_recipe(trained, datamodule.checkpoint_data(), checkpoint, ignore=("frontend.normalization",))
+    kept = trained_preprocessing(trained, datamodule.checkpoint_data(), given_keys("data"), checkpoint,
+                                 "the model reads inputs as it was trained to")
+    for name, value, configured in kept:
+        log.info("evaluating with the model's preprocessing: data.%s=%r (the data config says %r)", name, value,
+                 configured)
     check_split(trained, datamodule.checkpoint_data(), checkpoint)
     datamodule.adopt(info.build_frontend(cache_dir=datamodule.frontend.cache_dir), info.text_normalization())
     datamodule.prepare_data()

@@ -9,7 +9,7 @@ included).
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "conf"
@@ -44,3 +44,20 @@ def run_hydra(task: Callable, config_name: str, argv: list[str] | None, prog: st
     finally:
         sys.argv = original
     return 0
+
+
+def override_keys(overrides: Iterable[str], group: str = "data") -> set[str]:
+    """Keys under ``group`` set by ``overrides`` (``data.height=32`` -> ``height``)."""
+    keys = set()
+    for o in overrides:
+        key = o.split("=", 1)[0].lstrip("+~")
+        if key.startswith(group + "."):
+            keys.add(key[len(group) + 1:])
+    return keys
+
+
+def given_keys(group: str = "data") -> set[str]:
+    """The keys under ``group`` given on this run's command line (none outside a Hydra app)."""
+    from hydra.core.hydra_config import HydraConfig
+
+    return override_keys(HydraConfig.get().overrides.task, group) if HydraConfig.initialized() else set()

@@ -26,7 +26,7 @@ from seqlab.data.loader import ResumableDataLoader
 from seqlab.data.readers.base import SPLITS, Reader, warn_skipped
 from seqlab.data.records import Record
 from seqlab.errors import ConfigError, SeqlabError, UnreadableFileError
-from seqlab.text import Alphabet
+from seqlab.text import Alphabet, AlphabetChange, adapt_alphabet
 from seqlab.text.normalize import TextNormalization
 
 UNKNOWN_POLICIES = ("error", "skip", "replace")
@@ -109,6 +109,10 @@ class CorpusDataModule(L.LightningDataModule):
         self.text = TextNormalization(form=text_form, bidi=bidi)
         self.alphabet: Alphabet | None = None
         self.datasets: dict[str, RecordDataset] = {}
+        self.frontend_fitted = False  # True once adopt() gave a trained frontend: setup() does not refit it
+        self.parent_alphabet: Alphabet | None = None
+        self.alphabet_policy = "fail"
+        self.alphabet_change: AlphabetChange | None = None
 
     # --- what the corpus says about itself ---------------------------------
     @property
@@ -139,11 +143,26 @@ class CorpusDataModule(L.LightningDataModule):
         }
 
     def adopt(self, frontend: Frontend, text: TextNormalization) -> None:
-        """Read inputs with a trained model's frontend and text normalisation (evaluation), before :meth:`setup`."""
+        """Read inputs with a trained model's frontend and text normalisation, before :meth:`setup`.
+
+        For evaluation and fine-tuning: the frontend keeps the statistics it was
+        trained with (setup does not refit them on this training split).
+        """
         if self.datasets:
             raise ConfigError("adopt() must come before setup(): the splits are already read")
         self.frontend = frontend
         self.text = text
+        self.frontend_fitted = True
+
+    def inherit_alphabet(self, parent: Alphabet, policy: str) -> None:
+        """Build the alphabet from the parent model's by ``policy`` (:func:`~seqlab.text.adapt_alphabet`), before :meth:`setup`.
+
+        :attr:`alphabet_change` then says what was added and removed.
+        """
+        if self.datasets:
+            raise ConfigError("inherit_alphabet() must come before setup(): the alphabet is already built")
+        self.parent_alphabet = parent
+        self.alphabet_policy = policy
 
     # --- setup ------------------------------------------------------------
     def prepare_data(self) -> None:
@@ -161,7 +180,7 @@ class CorpusDataModule(L.LightningDataModule):
                               f"{self.reader.missing_split_hint(empty)}")
         self.alphabet = self._build_alphabet(records.get("train", []))
         encoded = {split: self._encode(split, records[split]) for split in splits}
-        if "train" in encoded:
+        if "train" in encoded and not self.frontend_fitted:
             self.frontend.fit(encoded["train"][0], num_workers=self.num_workers, seed=self.seed)
         for split, (kept, targets) in encoded.items():
             self.frontend.warm(kept, num_workers=self.num_workers)
@@ -186,6 +205,14 @@ class CorpusDataModule(L.LightningDataModule):
         return self.frontend.loader()(record)
 
     def _build_alphabet(self, train: Sequence[Record]) -> Alphabet:
+        own = self._data_alphabet(train)
+        if self.parent_alphabet is None:
+            return own
+        alphabet, self.alphabet_change = adapt_alphabet(self.parent_alphabet, own, self.alphabet_policy)
+        return alphabet
+
+    def _data_alphabet(self, train: Sequence[Record]) -> Alphabet:
+        """The configured alphabet, or that of the training transcriptions."""
         replacement = self.replacement_symbol if self.unknown_symbols == "replace" else None
         if self.fixed_alphabet is not None:
             symbols = list(self.fixed_alphabet)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 import platform
 import re
@@ -14,7 +13,7 @@ from pathlib import Path
 import lightning
 import torch
 
-from seqlab.checkpoint import load_model, read_checkpoint
+from seqlab.checkpoint import file_sha256, load_model, read_checkpoint
 from seqlab.data.batch import Collate
 from seqlab.data.module import CorpusDataModule
 from seqlab.errors import ConfigError
@@ -42,14 +41,6 @@ def run_dir(checkpoint: str | Path) -> Path:
 def default_report_dir(checkpoint: str | Path, split: str) -> Path:
     """``RUN/report-SPLIT`` for ``RUN/checkpoints/X.ckpt``; else ``report-SPLIT`` beside the file."""
     return run_dir(checkpoint) / f"report-{split}"
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _model_summary(model, info) -> dict:
@@ -173,11 +164,11 @@ def _metadata(checkpoint: Path, model, info, datamodule: CorpusDataModule, devic
     """What was evaluated, with what, where and when."""
     ckpt = read_checkpoint(checkpoint, map_location="cpu")
     return {
-        "checkpoint": str(checkpoint.resolve()), "checkpoint_sha256": _sha256(checkpoint),
+        "checkpoint": str(checkpoint.resolve()), "checkpoint_sha256": file_sha256(checkpoint),
         "epoch": ckpt.get("epoch"), "global_step": ckpt.get("global_step"),
         "data_kind": datamodule.frontend.name, "data_root": str(datamodule.reader.root),
         "group_label": datamodule.reader.group_label, "frontend": info.frontend, "text": info.text,
-        "trained_on": info.corpus,
+        "trained_on": info.corpus, "parent": info.parent,
         "alphabet_size": len(model.alphabet), "alphabet_unit": model.alphabet.unit,
         "model": _model_summary(model, info), "device": str(device),
         "versions": {"seqlab": _version(), "torch": torch.__version__,
@@ -193,7 +184,7 @@ def _compare(checkpoint: Path, datamodule: CorpusDataModule, split: str, device:
     utterances_b = utterance_scores(transcripts, metrics)
     return {
         "checkpoint": str(checkpoint.resolve()),
-        "checkpoint_sha256": _sha256(checkpoint),
+        "checkpoint_sha256": file_sha256(checkpoint),
         "metrics": corpus_scores(utterances_b, metrics, resamples, seed, LEVEL),
         "paired": comparison(utterances_a, utterances_b, metrics, resamples, seed, LEVEL),
         "utterances": [{"id": u["id"], "hypothesis": u["hypothesis"], "scores": u["scores"]} for u in utterances_b],

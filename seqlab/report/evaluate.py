@@ -21,6 +21,8 @@ from torch.utils.data import DataLoader
 from seqlab.data.batch import Collate, Sample
 from seqlab.data.module import RecordDataset
 from seqlab.decode import DECODERS
+from seqlab.checkpoint import PREPROCESSING as RECIPE_KEYS
+from seqlab.checkpoint import recipe_differences, recipe_value
 from seqlab.errors import ConfigError
 from seqlab.report.summary import Transcript
 
@@ -29,8 +31,6 @@ log = logging.getLogger(__name__)
 DECODER = "greedy (best path): the most probable class per frame, repeats merged, blanks removed"
 # (B, T, K) log-probabilities, (B,) lengths -> B texts
 DecodeFn = Callable[[torch.Tensor, torch.Tensor], list[str]]
-# entries of seqlab.data that decide what the network sees; "metrics", "corpus" and the like may differ
-RECIPE_KEYS = ("frontend", "text", "unit")
 
 
 def pick_device(name: str) -> torch.device:
@@ -127,26 +127,6 @@ def posteriors(model, dataset: RecordDataset, ids: Sequence[str], device: torch.
     return out
 
 
-def _differences(a, b, where: str) -> list[str]:
-    """Dotted paths where two plain-data values differ (floats compared with a tolerance)."""
-    if isinstance(a, dict) and isinstance(b, dict):
-        out = []
-        for k in sorted(set(a) | set(b)):
-            out += _differences(a.get(k), b.get(k), f"{where}.{k}" if where else str(k))
-        return out
-    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)) and len(a) == len(b):
-        if all(isinstance(x, (int, float)) for x in (*a, *b)):
-            same = np.allclose(np.asarray(a, dtype=float), np.asarray(b, dtype=float), rtol=1e-4, atol=1e-6)
-            return [] if same else [where]
-        out = []
-        for i, (x, y) in enumerate(zip(a, b)):
-            out += _differences(x, y, f"{where}[{i}]")
-        return out
-    if isinstance(a, float) and isinstance(b, (int, float)):
-        return [] if np.isclose(a, b, rtol=1e-4, atol=1e-6) else [where]
-    return [] if a == b else [where]
-
-
 def check_split(trained: dict, given: dict, checkpoint: str | Path) -> None:
     """Warn when the corpus is the training run's but its split is made otherwise (the test
     pages could then hold training pages)."""
@@ -178,27 +158,13 @@ def check_recipe(trained: dict, given: dict, checkpoint: str | Path, ignore: Seq
     diffs = []
     for key in RECIPE_KEYS:
         if key in trained or key in given:
-            diffs += _differences(trained.get(key), given.get(key), key)
+            diffs += recipe_differences(trained.get(key), given.get(key), key)
     diffs = [d for d in diffs if not any(d == i or d.startswith(i + ".") or d.startswith(i + "[") for i in ignore)]
     if diffs:
-        shown = "; ".join(f"{d}: trained {_lookup(trained, d)!r}, given {_lookup(given, d)!r}" for d in diffs[:5])
+        shown = "; ".join(f"{d}: trained {recipe_value(trained, d)!r}, given {recipe_value(given, d)!r}" for d in diffs[:5])
         run = Path(checkpoint).resolve().parent.parent / "config.yaml"
         raise ConfigError(
             f"{checkpoint}: the data settings differ from the ones the model was trained with ({shown}"
             f"{'; ...' if len(diffs) > 5 else ''}). Pass the training run's data settings "
             f"(data=... and its overrides, as in {run})"
         )
-
-
-def _lookup(d, path: str):
-    node = d
-    for part in path.replace("[", ".[").split("."):
-        if node is None:
-            return None
-        if part.startswith("["):
-            node = node[int(part[1:-1])] if isinstance(node, list) else None
-        else:
-            node = node.get(part) if isinstance(node, dict) else None
-    if isinstance(node, list) and len(node) > 4:
-        return f"[{len(node)} values]"
-    return node

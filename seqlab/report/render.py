@@ -167,6 +167,13 @@ def meta_rows(report: dict) -> list[tuple[str, str]]:
         ("versions", ", ".join(f"{k} {v}" for k, v in m["versions"].items())),
         ("date", m["date"]),
     ]
+    parent = m.get("parent")
+    if parent:
+        change = parent.get("alphabet", {})
+        added, removed = change.get("added", []), change.get("removed", [])
+        rows.insert(3, ("fine-tuned from", f"{parent.get('path')} (sha256 {str(parent.get('sha256'))[:16]}...; "
+                        f"alphabet policy {change.get('policy')}: {len(added)} symbol(s) added"
+                        f"{' ' + ' '.join(added[:20]) if added else ''}, {len(removed)} removed)"))
     if "compare" in report:
         rows.insert(1, ("compared with (B)", report["compare"]["checkpoint"]))
     return rows

@@ -56,6 +56,9 @@ class Frontend:
     input_layout: str = ""
     time_axis: int = 1
     noun: str = "input file"
+    # attributes that shape training only and are never stored (augmentation)
+    training_only: tuple[str, ...] = ()
+    cache_dir: str | Path | None = None
 
     @property
     def feature_size(self) -> int:
@@ -113,6 +116,16 @@ class Frontend:
     def to_dict(self) -> dict:
         """Plain data (``type`` and settings) from which :func:`frontend_from_dict` rebuilds it."""
         raise NotImplementedError
+
+    def trained_like(self, stored: dict) -> Frontend:
+        """The stored frontend (a trained model's settings and statistics) with this one's
+        training-only settings (augmentation) and cache: what fine-tuning reads inputs with."""
+        new = frontend_from_dict(stored, cache_dir=self.cache_dir)
+        if type(new) is not type(self):
+            raise CheckpointError(f"the model reads {new.noun}s ({new.name}) and this data is {self.name} input")
+        for name in self.training_only:
+            setattr(new, name, getattr(self, name))
+        return new
 
 
 def pad_images(inputs: Sequence[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:

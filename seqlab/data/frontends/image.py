@@ -84,6 +84,7 @@ class ImageFrontend(Frontend):
     suffixes = IMAGE_SUFFIXES
     unit = "pixels"
     noun = "image"  # what one input is called in messages
+    training_only = ("augmentation",)
     time_axis = 3  # the padded axis of a batch
     input_layout = "(B, 1, H, W) ink = 1"
 

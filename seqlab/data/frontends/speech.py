@@ -85,6 +85,7 @@ class SpeechFrontend(Frontend):
     suffixes = AUDIO_SUFFIXES
     unit = "seconds"
     noun = "audio file"  # what one input is called in messages
+    training_only = ("spec_augment",)
     time_axis = 1  # the padded axis of a batch
     input_layout = "(B, T, F) normalised frames"
 
