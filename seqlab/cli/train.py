@@ -4,6 +4,8 @@
     seqlab train data=iam data.root=/data/IAM trainer=gpu
     seqlab train trainer.max_epochs=5 hydra.run.dir=runs/quick
     seqlab train --cfg job                             # print the composed config
+    seqlab train init_from=runs/A/checkpoints/best.ckpt data=lines data.root=/data/mine \
+        finetune.alphabet=union                        # fine-tune a trained model on new data
 
 Each run writes metrics.json, checkpoints/ (best by the monitored metric, and
 last), config.yaml and logs/ into its run directory.
@@ -23,13 +25,16 @@ from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger
 from omegaconf import DictConfig, OmegaConf
 
-from seqlab.checkpoint import CheckpointInfo
+from seqlab.checkpoint import CheckpointInfo, trained_preprocessing
 from seqlab.atomic import remove_stale_temporaries, write_text_atomic
 from seqlab.cli.config_types import check_config_types
-from seqlab.cli.hydra_app import run_hydra
+from seqlab.cli.hydra_app import given_keys, run_hydra
 from seqlab.cli.resume import check_resume_config, resume_checkpoint
 from seqlab.errors import ConfigError
+from seqlab.finetune import Parent, load_parent_weights
 from seqlab.lit.callbacks import RecipeCallback
+from seqlab.lit.freeze import FreezeEncoder
+from seqlab.text import ALPHABET_POLICIES
 from seqlab.lit.checkpoint_io import AtomicCheckpointIO
 from seqlab.lit.run_checkpoint import RunCheckpoint
 from seqlab.lit.throughput import ThroughputMonitor
@@ -55,17 +60,30 @@ def build(cfg: DictConfig, resuming: bool = False):
             f"seqlab train {' '.join(f'{k}=...' for k in missing)}"
         )
     check_config_types(OmegaConf.to_container(cfg, resolve=True, throw_on_missing=False))
+    tuning = cfg.get("finetune") or {}
+    parent = Parent.read(cfg.init_from) if cfg.get("init_from") else None
+    if tuning.get("alphabet", "fail") not in ALPHABET_POLICIES:
+        raise ConfigError(f"finetune.alphabet={tuning.get('alphabet')!r}: choose one of {', '.join(ALPHABET_POLICIES)}")
+    if parent is None and tuning.get("freeze_encoder"):
+        raise ConfigError("finetune.freeze_encoder=true needs init_from=CKPT (the trained model to start from)")
     datamodule = instantiate(cfg.data)
+    if parent is not None:
+        start_from_parent(cfg, datamodule, parent)
     datamodule.prepare_data()
     datamodule.setup("fit")
     if OmegaConf.is_missing(cfg.model.encoder, "input_size"):
         cfg.model.encoder.input_size = datamodule.feature_size
-    model = instantiate(cfg.model, alphabet=datamodule.alphabet, metrics=list(datamodule.metrics))
+    model = instantiate(cfg.model, alphabet=datamodule.alphabet, metrics=list(datamodule.metrics),
+                        head_lr=tuning.get("head_lr"))
+    if parent is not None:
+        load_parent_weights(model, parent, torch.Generator().manual_seed(cfg.seed))
+        log.info("fine-tuning from %s: %s", parent.path, datamodule.alphabet_change.summary())
     data = datamodule.checkpoint_data()
     info = CheckpointInfo(
         alphabet=datamodule.alphabet.to_dict(), model=OmegaConf.to_container(cfg.model, resolve=True),
         frontend=data["frontend"], text=data["text"], unit=data["unit"], metrics=data["metrics"],
         corpus=data["corpus"], config=OmegaConf.to_container(cfg, resolve=True),
+        parent=parent.record(datamodule.alphabet_change) if parent is not None else None,
     )
     recipe = RecipeCallback(
         info,
@@ -73,6 +91,8 @@ def build(cfg: DictConfig, resuming: bool = False):
         config_path=str(Path(cfg.run_dir) / "config.yaml") if resuming else None,
     )
     callbacks = [instantiate(c) for c in (cfg.get("callbacks") or {}).values()] + [recipe]
+    if parent is not None and tuning.get("freeze_encoder"):
+        callbacks.append(FreezeEncoder(tuning.get("trainable_layers", 0), tuning.get("freeze_steps")))
     plain = [type(c).__name__ for c in callbacks if isinstance(c, ModelCheckpoint) and not isinstance(c, RunCheckpoint)]
     if resuming and plain:
         raise ConfigError(f"resume: the callbacks include {', '.join(plain)}, which would take file paths from the "
@@ -80,6 +100,33 @@ def build(cfg: DictConfig, resuming: bool = False):
     logger = CSVLogger(save_dir=cfg.run_dir, name="logs", version="")
     trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=logger, plugins=[AtomicCheckpointIO()])
     return datamodule, model, trainer
+
+
+def start_from_parent(cfg: DictConfig, datamodule, parent: Parent) -> None:
+    """Fine-tuning: the parent's preprocessing, alphabet policy and network, before the data are read.
+
+    The data module reads inputs with the parent's frontend (its settings and
+    normalisation statistics; the data config's augmentation is kept) and text
+    normalisation, and builds its alphabet from the parent's by
+    ``finetune.alphabet``; the model config's encoder becomes the parent's.
+    """
+    kept = trained_preprocessing(parent.info.to_dict()["data"], datamodule.checkpoint_data(), given_keys("data"),
+                                 f"init_from={cfg.init_from}")
+    for name, value, configured in kept:
+        log.info("fine-tuning keeps the parent's preprocessing: data.%s=%r (the data config says %r)",
+                 name, value, configured)
+        if name in cfg.data:  # the run's config.yaml says what the run did
+            cfg.data[name] = value
+    datamodule.adopt(datamodule.frontend.trained_like(parent.info.frontend), parent.info.text_normalization())
+    datamodule.inherit_alphabet(parent.alphabet, cfg.finetune.alphabet)
+    encoder = parent.encoder_config()
+    configured = OmegaConf.to_container(cfg.model.encoder, resolve=False)
+    changed = sorted(k for k in set(encoder) | set(configured)
+                     if k != "input_size" and encoder.get(k) != configured.get(k))
+    if changed:
+        log.info("fine-tuning builds the parent's network; model.encoder settings taken from it: %s",
+                 ", ".join(f"{k}={encoder.get(k)!r}" for k in changed))
+    cfg.model.encoder = encoder
 
 
 def best_checkpoint(trainer) -> str | None:

@@ -37,6 +37,8 @@ class CTCModule(L.LightningModule):
         metrics: error rates computed on val and test (``cer``, ``wer``, ``per``).
         max_nonfinite: stop training with a clear error after this many
             training batches with a non-finite loss (each is skipped).
+        head_lr: learning rate of the output layer (None: the optimizer's);
+            fine-tuning sets it (``finetune.head_lr``). Not part of the stored recipe.
     """
 
     def __init__(
@@ -49,6 +51,7 @@ class CTCModule(L.LightningModule):
         monitor: str = "val/cer",
         metrics: Sequence[str] = ("cer", "wer"),
         max_nonfinite: int = 20,
+        head_lr: float | None = None,
     ) -> None:
         super().__init__()
         self.encoder = encoder
@@ -66,6 +69,7 @@ class CTCModule(L.LightningModule):
             }
         )
         self.max_nonfinite = max_nonfinite
+        self.head_lr = head_lr
         self.nonfinite_batches = 0
         self._reported: set[str] = set()
         self._short_named = 0  # distinct samples found too short so far
@@ -178,8 +182,16 @@ class CTCModule(L.LightningModule):
             )
 
     # --- optimisation -----------------------------------------------------
+    def parameter_groups(self) -> list[dict]:
+        """The optimizer's parameter groups: the output layer apart when it has its own ``head_lr``."""
+        if self.head_lr is None:
+            return [{"params": list(self.parameters())}]
+        head = list(self.head.parameters())
+        ids = {id(p) for p in head}
+        return [{"params": [p for p in self.parameters() if id(p) not in ids]}, {"params": head, "lr": self.head_lr}]
+
     def configure_optimizers(self):
-        optimizer = self.optimizer_factory(self.parameters())
+        optimizer = self.optimizer_factory(self.parameter_groups())
         if self.scheduler_factory is None:
             return optimizer
         scheduler = self.scheduler_factory(optimizer)

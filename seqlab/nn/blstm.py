@@ -166,6 +166,13 @@ class BLSTMEncoder(nn.Module):
     def output_lengths(self, lengths: torch.Tensor) -> torch.Tensor:
         return torch.div(lengths + self.frame_stack - 1, self.frame_stack, rounding_mode="floor")
 
+    def recurrent_layers(self) -> list[list[nn.Parameter]]:
+        """Each recurrent layer's parameters, input side first (fine-tuning trains the last N)."""
+        if isinstance(self.rnn, TorchRNN):
+            return [list(layer.parameters()) for layer in self.rnn.layers]
+        return [[p for p in self.rnn.layer_parameters(k).values() if p is not None]
+                for k in range(self.rnn.num_layers)]
+
     def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         if x.dim() == 4:
             x = image_to_frames(x)

@@ -159,6 +159,10 @@ class CRNNEncoder(nn.Module):
         )
         self.output_size = self.rnn.output_size
 
+    def recurrent_layers(self) -> list[list[nn.Parameter]]:
+        """Each BLSTM layer's parameters, input side first (the convolutions are not recurrent)."""
+        return self.rnn.recurrent_layers()
+
     def output_lengths(self, lengths: Tensor) -> Tensor:
         """(B,) input widths -> (B,) frames: each pooling floors."""
         for block in self.blocks:

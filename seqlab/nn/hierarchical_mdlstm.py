@@ -150,6 +150,13 @@ class HierarchicalMDLSTMEncoder(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.output_size = self.lstms[-1].output_size
 
+    def recurrent_layers(self) -> list[list[nn.Parameter]]:
+        """Each MDLSTM layer's parameters with those of the convolution that follows it, input side first."""
+        layers = [list(lstm.parameters()) for lstm in self.lstms]
+        for k, conv in enumerate(self.convs):
+            layers[k] += list(conv.parameters())
+        return layers
+
     def forward(self, x: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
         """Encode a batch of text lines.
 
