@@ -170,11 +170,17 @@ def test_an_explicit_contradicting_height_is_refused(parent: Path, lines: Path, 
     assert proc.returncode != 0 and "data.height: the model was trained with 24" in proc.stderr
 
 
-@pytest.mark.parametrize("policy", ["union", "new"])
+RECIPES = {  # union through the README's recipe (experiment=finetune_lines), new by hand
+    "union": ["experiment=finetune_lines", "finetune.freeze_steps=1"],
+    "new": ["finetune.alphabet=new", "finetune.freeze_encoder=true", "finetune.freeze_steps=1",
+            "finetune.head_lr=0.01"],
+}
+
+
+@pytest.mark.parametrize("policy", sorted(RECIPES))
 def test_finetune_runs_and_records_its_parent(parent: Path, lines: Path, tmp_path: Path, policy: str):
     run_dir = tmp_path / policy
-    proc = finetune(parent, lines, run_dir, f"finetune.alphabet={policy}", "finetune.freeze_encoder=true",
-                    "finetune.freeze_steps=1", "finetune.head_lr=0.01")
+    proc = finetune(parent, lines, run_dir, *RECIPES[policy])
     out = proc.stdout + proc.stderr
     assert "only the output layer trains" in out and "whole network trains from now on" in out
     best = run_dir / "checkpoints" / "best.ckpt"
