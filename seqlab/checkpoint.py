@@ -356,13 +356,38 @@ class CheckpointInfo:
             raise CheckpointError(f"the stored text normalisation {self.text!r} is invalid: {e}") from None
 
 
+def build_encoder(recipe: dict):
+    """The encoder of a model recipe (``model.encoder``), built without Hydra.
+
+    The recipe has passed :func:`_check_targets`: its ``_target_`` is one of the
+    encoder classes seqlab writes and its arguments are plain data.
+    """
+    import importlib
+
+    target = recipe.get("_target_")
+    if target not in _ENCODERS:
+        raise _refuse("model.encoder", f"names {target!r}, which is not one of seqlab's encoders")
+    module, _, name = target.rpartition(".")
+    cls = getattr(importlib.import_module(module), name)
+    kwargs = {k: v for k, v in recipe.items() if k != "_target_"}
+    try:
+        return cls(**kwargs)
+    except TypeError as e:
+        raise CheckpointError(f"checkpoint model.encoder: {target} cannot be built from the stored settings ({e}); "
+                              "was it written by another version of seqlab?") from None
+
+
 def load_model(path: str | Path, map_location: str | torch.device = "cpu", unsafe: bool = False):
-    """Rebuild the trained :class:`~seqlab.lit.CTCModule` from a checkpoint alone.
+    """Rebuild the trained network from a checkpoint alone, for inference.
+
+    Neither Lightning nor Hydra is imported: the encoder is built from the
+    checkpoint's recipe by :func:`build_encoder`, the weights are loaded into a
+    :class:`~seqlab.nn.ctc.CTCModel`.
 
     Returns:
-        (module in eval mode, the checkpoint's :class:`CheckpointInfo`).
+        (:class:`~seqlab.nn.ctc.CTCModel` in eval mode, the checkpoint's :class:`CheckpointInfo`).
     """
-    from hydra.utils import instantiate
+    from seqlab.nn.ctc import CTCModel
 
     ckpt = read_checkpoint(path, map_location, unsafe=unsafe)
     raw = ckpt["seqlab"]
@@ -371,9 +396,14 @@ def load_model(path: str | Path, map_location: str | torch.device = "cpu", unsaf
     _check_targets(raw["model"])  # before anything else is read: a hostile recipe is refused as such
     if not isinstance(raw["model"], dict) or raw["model"].get("_target_") not in _MODULES:
         raise _refuse("model", "is not a CTCModule recipe")
+    if not isinstance(raw["model"].get("encoder"), dict):
+        raise _refuse("model", "has no encoder recipe (model.encoder)")
     info = CheckpointInfo.from_dict(raw, path)
-    alphabet = Alphabet.from_dict(info.alphabet)
-    module = instantiate(info.model, alphabet=alphabet, metrics=info.metrics)
-    module.load_state_dict(ckpt["state_dict"])
-    module.eval()
-    return module, info
+    model = CTCModel(build_encoder(raw["model"]["encoder"]), Alphabet.from_dict(info.alphabet), info.metrics)
+    state = {k: v for k, v in ckpt["state_dict"].items() if k.startswith(("encoder.", "head."))}
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as e:
+        raise CheckpointError(f"{path}: the weights do not fit the stored network ({str(e).splitlines()[0]})") from None
+    model.eval()
+    return model, info

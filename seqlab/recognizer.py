@@ -32,9 +32,8 @@ from PIL import Image
 
 from seqlab.data.batch import Collate, Sample
 from seqlab.data.frontends.base import Frontend, Prepared
-from seqlab.decode import DECODERS
+from seqlab.decode import build_decoder
 from seqlab.decode.align import FrameScale, TokenSpan, align_labels, group_words, sequence_confidence
-from seqlab.decode.greedy import greedy_decode
 from seqlab.errors import ConfigError, UnreadableFileError
 
 __all__ = ["Prepared", "Recognizer", "Segment", "Transcription"]
@@ -94,9 +93,11 @@ class Recognizer:
         frontend: the checkpoint's :class:`~seqlab.data.frontends.Frontend`
             (:meth:`CheckpointInfo.build_frontend`).
         device: where the network runs (decoding and alignment run on the CPU).
-        decoder: ``greedy`` (best path, as evaluation decodes) or ``beam``.
-        beam_size, lexicon, lm, lm_weight, word_score: beam search settings
-            (:class:`~seqlab.decode.beam.BeamSearchDecoder`); beam only.
+        decoder: a name in :data:`seqlab.decode.DECODERS` (``greedy``, best path
+            as evaluation decodes, or ``beam``).
+        decoder_settings: that decoder's settings (for beam: ``beam_size``,
+            ``lexicon``, ``lm``, ``lm_weight``, ``word_score``); what is left
+            out takes the decoder's default.
         batch_size: inputs per forward pass.
         text: the checkpoint's :class:`~seqlab.text.normalize.TextNormalization`;
             hypotheses are turned back from the model's order (:meth:`from_model`).
@@ -108,18 +109,10 @@ class Recognizer:
         frontend: Frontend,
         device: str | torch.device = "cpu",
         decoder: str = "greedy",
-        beam_size: int = 50,
-        lexicon: str | Path | None = None,
-        lm: str | Path | None = None,
-        lm_weight: float = 2.0,
-        word_score: float = 0.0,
+        decoder_settings: dict | None = None,
         batch_size: int = 16,
         text=None,
     ) -> None:
-        if decoder not in DECODERS:
-            raise ConfigError(f"decoder must be one of {DECODERS}, got {decoder!r}")
-        if decoder == "greedy" and (lexicon is not None or lm is not None):
-            raise ConfigError("a lexicon or language model needs decoder='beam'")
         if batch_size < 1:
             raise ConfigError(f"batch_size must be >= 1, got {batch_size}")
         self.frontend = frontend
@@ -129,13 +122,8 @@ class Recognizer:
         self.text = text
         self.batch_size = batch_size
         self.decoder_name = decoder
+        self.decoder = build_decoder(decoder, self.alphabet, **(decoder_settings or {}))
         self.collate = Collate(frontend.pad)
-        self.beam = None
-        if decoder == "beam":
-            from seqlab.decode.beam import BeamSearchDecoder
-
-            self.beam = BeamSearchDecoder(self.alphabet, beam_size=beam_size, lexicon=lexicon, lm=lm,
-                                          lm_weight=lm_weight, word_score=word_score)
 
     @classmethod
     def from_checkpoint(cls, path: str | Path, device: str | torch.device = "cpu", **kwargs) -> Recognizer:
@@ -186,10 +174,7 @@ class Recognizer:
             batch = self.collate([Sample(str(i), items[i].input, [], "", items[i].source) for i in chosen])
             log_probs, lengths = self.model(batch.inputs.to(self.device), batch.input_lengths.to(self.device))
             log_probs, lengths = log_probs.float().cpu(), lengths.cpu()
-            if self.beam is None:
-                hyps = greedy_decode(log_probs, lengths)
-            else:
-                hyps = [r.labels for r in self.beam(log_probs, lengths)]
+            hyps = [h.labels for h in self.decoder(log_probs, lengths)]
             for j, i in enumerate(chosen):
                 n = int(lengths[j])
                 out[i] = self._describe(items[i], log_probs[j, :n], hyps[j], int(batch.input_lengths[j]))

@@ -118,10 +118,11 @@ def test_unreadable_files_raise_or_are_reported(iam_run: Path, tmp_path: Path):
 def test_beam_without_lexicon_finds_the_greedy_output(iam_run: Path):
     paths = sorted((iam_run.parent / "iam" / "lines").rglob("*.png"))
     greedy = Recognizer.from_checkpoint(iam_run / "checkpoints" / "best.ckpt").transcribe(paths)
-    beam = Recognizer.from_checkpoint(iam_run / "checkpoints" / "best.ckpt", decoder="beam", beam_size=8)
+    beam = Recognizer.from_checkpoint(iam_run / "checkpoints" / "best.ckpt", decoder="beam",
+                                      decoder_settings={"beam_size": 8})
     assert [t.text for t in beam.transcribe(paths)] == [t.text for t in greedy]
-    with pytest.raises(ConfigError, match="decoder='beam'"):
-        Recognizer.from_checkpoint(iam_run / "checkpoints" / "best.ckpt", lexicon="words.txt")
+    with pytest.raises(ConfigError, match="the greedy decoder takes no lexicon setting"):
+        Recognizer.from_checkpoint(iam_run / "checkpoints" / "best.ckpt", decoder_settings={"lexicon": "words.txt"})
 
 
 def test_speech_greedy_equals_evaluation(timit_run: Path):

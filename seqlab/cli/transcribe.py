@@ -88,14 +88,7 @@ def build_parser(prog: str = "seqlab transcribe") -> argparse.ArgumentParser:
     p.add_argument("inputs", metavar="INPUT", nargs="+", help="file, folder or list file (see below)")
     p.add_argument("--output", "-o", metavar="FILE", help="write here instead of stdout (atomically)")
     p.add_argument("--format", "-f", choices=FORMATS, default="jsonl", help="output format (default: jsonl)")
-    p.add_argument("--decoder", choices=("greedy", "beam"), default="greedy",
-                   help="greedy: best path, as training evaluates (default); beam: beam search")
-    p.add_argument("--beam-size", type=int, default=50, metavar="N", help="beam search width (default: 50)")
-    p.add_argument("--lexicon", metavar="FILE", help="restrict the output to these words (implies --decoder beam)")
-    p.add_argument("--lm", metavar="FILE", help="KenLM n-gram model, ARPA or binary (implies --decoder beam)")
-    p.add_argument("--lm-weight", type=float, default=2.0, help="weight of the LM score (default: 2.0)")
-    p.add_argument("--word-score", type=float, default=0.0,
-                   help="score added per word, with --lexicon (default: 0)")
+    add_decoder_options(p)
     p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto (default: cpu)")
     p.add_argument("--batch-size", type=int, default=16, metavar="N", help="inputs per forward pass (default: 16)")
     p.add_argument("--pages-out", metavar="DIR",
@@ -104,6 +97,43 @@ def build_parser(prog: str = "seqlab transcribe") -> argparse.ArgumentParser:
     p.add_argument("--dpi", type=float, help="image resolution of ALTO pages measured in mm10 or inch1200")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     return p
+
+
+def add_decoder_options(p: argparse.ArgumentParser) -> None:
+    """``--decoder`` and one option per decoder setting, read from the registry (:data:`seqlab.decode.DECODERS`)."""
+    import inspect
+
+    from seqlab.decode import DECODERS, decoder_settings
+
+    g = p.add_argument_group("decoding")
+    g.add_argument("--decoder", choices=tuple(DECODERS), default=None,
+                   help="greedy: best path, as training evaluates (the default); beam: beam search. "
+                        "A setting only one decoder takes (--lexicon, --lm, ...) chooses that decoder")
+    seen: set[str] = set()
+    for name, cls in DECODERS.items():
+        helps = getattr(cls, "HELP", {})
+        for key, default in decoder_settings(name).items():
+            if key in seen:
+                continue
+            seen.add(key)
+            hint = str(inspect.signature(cls).parameters[key].annotation)  # "int | None", "float", "str | Path"
+            kind = int if hint.startswith("int") else float if hint.startswith("float") else str
+            shown = "" if default is None else f" (default: {default})"
+            g.add_argument(f"--{key.replace('_', '-')}", dest=f"decoder_{key}", type=kind, default=None,
+                           metavar="FILE" if kind is str else kind.__name__.upper(),
+                           help=f"{helps.get(key, key)}{shown}; decoder {name}")
+
+
+def decoder_choice(args) -> tuple[str, dict]:
+    """The decoder name and the settings given on the command line (None: not given)."""
+    from seqlab.decode import DECODERS, decoder_settings
+
+    given = {k[len("decoder_"):]: v for k, v in vars(args).items() if k.startswith("decoder_") and v is not None}
+    name = args.decoder
+    if name is None:
+        takers = [n for n in DECODERS if set(given) <= set(decoder_settings(n))]
+        name = takers[0] if given and takers else "greedy"  # else build_decoder names the odd setting
+    return name, given
 
 
 # --- finding the inputs ------------------------------------------------------
@@ -383,8 +413,6 @@ def main(argv: Sequence[str] | None = None, prog: str = "seqlab transcribe") -> 
     args = build_parser(prog).parse_args(argv)
     args.prog = prog
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s", stream=sys.stderr)
-    if args.lexicon or args.lm:
-        args.decoder = "beam"
     try:
         with open_output(args.output, args.format) as out:
             return _transcribe(args, out)
@@ -406,14 +434,14 @@ def _transcribe(args, out: AtomicOutput) -> int:
     from seqlab.recognizer import Recognizer
 
     prog = args.prog
+    decoder, settings = decoder_choice(args)
     device = args.device
     if device == "auto":
         import torch
 
         device = "cuda" if torch.cuda.is_available() else "cpu"
     rec = Recognizer.from_checkpoint(
-        args.checkpoint, device=device, decoder=args.decoder, beam_size=args.beam_size, lexicon=args.lexicon,
-        lm=args.lm, lm_weight=args.lm_weight, word_score=args.word_score, batch_size=args.batch_size,
+        args.checkpoint, device=device, decoder=decoder, decoder_settings=settings, batch_size=args.batch_size,
     )
     if args.pages_out:
         return _transcribe_pages(rec, args, out)

@@ -20,42 +20,25 @@ through flashlight-text's bundled KenLM.
 
 Scores: flashlight's total is the acoustic log-probability of the best path,
 plus ``lm_weight`` x the LM score (KenLM's log10 probability), plus
-``word_score`` per word; :class:`BeamResult` keeps it as ``score``.
+``word_score`` per word; the :class:`~seqlab.decode.base.Hypothesis` keeps it as ``score``.
 """
 
 from __future__ import annotations
 
 import math
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
+from seqlab.decode.base import Hypothesis
 from seqlab.decode.lexicon import VIRTUAL_SEPARATOR_SCORE, TokenSet, read_lexicon, write_flashlight_lexicon
 from seqlab.errors import ConfigError
 from seqlab.text import BLANK, Alphabet
 
 
-@dataclass(frozen=True)
-class BeamResult:
-    """The best hypothesis of one item.
-
-    Attributes:
-        labels: class indices (1..K-1) of the output, in the alphabet's units.
-        text: the output as text (``alphabet.decode(labels)``).
-        words: the lexicon's words, with a lexicon; else None.
-        score: flashlight's total score (acoustic + weighted LM + word bonuses).
-    """
-
-    labels: list[int]
-    text: str
-    words: list[str] | None
-    score: float
-
-
 class BeamSearchDecoder:
-    """Beam search over (B, T, K) CTC log-probabilities.
+    """Beam search over (B, T, K) CTC log-probabilities (registered as ``beam``).
 
     Args:
         alphabet: the model's symbol table (K = alphabet.num_classes).
@@ -71,6 +54,18 @@ class BeamSearchDecoder:
         beam_size_token: tokens tried per frame (None: all).
         unk_score: score of a word outside the lexicon (-inf: never output).
     """
+
+    # what ``seqlab transcribe --help`` says of each setting
+    HELP = {
+        "beam_size": "beam search width",
+        "lexicon": "restrict the output to these words (a word list, or flashlight's WORD SPELLING lines)",
+        "lm": "KenLM n-gram model, ARPA or binary: a word LM with a lexicon, a token LM without",
+        "lm_weight": "weight of the LM score",
+        "word_score": "score added per word, with a lexicon",
+        "beam_threshold": "prune hypotheses scoring this much below the best",
+        "beam_size_token": "tokens tried per frame (default: all)",
+        "unk_score": "score of a word outside the lexicon",
+    }
 
     def __init__(
         self,
@@ -93,6 +88,8 @@ class BeamSearchDecoder:
         if lm is not None and not Path(lm).is_file():
             raise ConfigError(f"{lm}: language model not found (a KenLM ARPA or binary file)")
         self.alphabet = alphabet
+        self.settings = {"beam_size": beam_size, "lexicon": lexicon, "lm": lm, "lm_weight": lm_weight,
+                         "word_score": word_score}
         self.tokens = TokenSet(alphabet)
         self.uses_lexicon = lexicon is not None
         with tempfile.TemporaryDirectory(prefix="seqlab-lexicon-") as tmp:
@@ -125,7 +122,7 @@ class BeamSearchDecoder:
                 what = f"{lm}: cannot load the language model" if lm is not None else "cannot build the decoder"
                 raise ConfigError(f"{what} ({str(e).splitlines()[0]})") from None
 
-    def __call__(self, log_probs: torch.Tensor, lengths: torch.Tensor) -> list[BeamResult]:
+    def __call__(self, log_probs: torch.Tensor, lengths: torch.Tensor) -> list[Hypothesis]:
         """Best hypothesis of each item.
 
         Args:
@@ -142,18 +139,23 @@ class BeamSearchDecoder:
         out = []
         for i, length in enumerate(lengths.tolist()):
             if length == 0:
-                out.append(BeamResult([], "", [] if self.uses_lexicon else None, 0.0))
+                out.append(Hypothesis([], "", 0.0, [] if self.uses_lexicon else None))
                 continue
             ptr = emissions.data_ptr() + 4 * i * emissions.stride(0)  # float32: 4 bytes
             best = self._ctc.decoder.decode(ptr, length, n)[0]
             out.append(self._result(best, length))
         return out
 
-    def decode(self, log_probs: torch.Tensor, lengths: torch.Tensor) -> list[str]:
-        """Texts of the best hypotheses (what :meth:`CTCModule.decode` gives for greedy)."""
-        return [r.text for r in self(log_probs, lengths)]
+    def describe(self) -> str:
+        s = self.settings
+        parts = [f"beam search (flashlight-text via torchaudio), beam {s['beam_size']}",
+                 f"lexicon {s['lexicon']}" if s["lexicon"] else "no lexicon",
+                 f"LM {s['lm']} (weight {s['lm_weight']})" if s["lm"] else "no LM"]
+        if s["lexicon"]:
+            parts.append(f"word score {s['word_score']}")
+        return ", ".join(parts)
 
-    def _result(self, best, length: int) -> BeamResult:
+    def _result(self, best, length: int) -> Hypothesis:
         # flashlight's path has T + 2 entries: a separator before the first frame and after the last
         path = list(best.tokens)[1 : length + 1]
         labels = _collapse(path)
@@ -165,7 +167,7 @@ class BeamSearchDecoder:
                 # the lexicon's words, one separator between each: the path may
                 # run two words together or repeat separators
                 labels = self.alphabet.encode(" ".join(words))
-        return BeamResult(labels, self.alphabet.decode(labels), words, float(best.score))
+        return Hypothesis(labels, self.alphabet.decode(labels), float(best.score), words)
 
 
 def _collapse(path: list[int]) -> list[int]:

@@ -1,10 +1,11 @@
-"""Greedy (best path) CTC decoding."""
+"""Greedy (best path) CTC decoding: what training and validation score."""
 
 from __future__ import annotations
 
 import torch
 
-from seqlab.text import BLANK
+from seqlab.decode.base import Hypothesis
+from seqlab.text import BLANK, Alphabet
 
 
 def greedy_decode(log_probs: torch.Tensor, lengths: torch.Tensor) -> list[list[int]]:
@@ -27,3 +28,25 @@ def greedy_decode(log_probs: torch.Tensor, lengths: torch.Tensor) -> list[list[i
             path = path[keep & (path != BLANK)]
         out.append(path.tolist())
     return out
+
+
+class GreedyDecoder:
+    """Best path decoding as a :class:`~seqlab.decode.base.Decoder` (it has no settings).
+
+    Args:
+        alphabet: the model's symbol table.
+    """
+
+    def __init__(self, alphabet: Alphabet) -> None:
+        self.alphabet = alphabet
+
+    def __call__(self, log_probs: torch.Tensor, lengths: torch.Tensor) -> list[Hypothesis]:
+        """(B, T, K) log-probabilities, (B,) lengths -> B hypotheses; score = the best path's log-probability."""
+        best, _ = log_probs.detach().float().max(dim=-1)  # (B, T)
+        frames = torch.arange(best.size(1), device=best.device) < lengths.to(best.device)[:, None]
+        scores = (best * frames).sum(dim=1).tolist()
+        return [Hypothesis(labels, self.alphabet.decode(labels), float(score))
+                for labels, score in zip(greedy_decode(log_probs, lengths), scores)]
+
+    def describe(self) -> str:
+        return "greedy (best path): the most probable class per frame, repeats merged, blanks removed"

@@ -12,10 +12,9 @@ import torch
 from torch import nn
 
 from seqlab.data.batch import Batch
-from seqlab.decode import greedy_decode
 from seqlab.errors import TrainingError
 from seqlab.metrics import ErrorRate, splitter
-from seqlab.nn.ctc import CTCHead, ctc_loss, min_ctc_frames
+from seqlab.nn.ctc import CTCModel, ctc_loss, min_ctc_frames
 from seqlab.text import Alphabet
 
 log = logging.getLogger(__name__)
@@ -23,8 +22,8 @@ log = logging.getLogger(__name__)
 SHORT_NAMED = 5  # samples too short for CTC named one by one before the rest are only counted
 
 
-class CTCModule(L.LightningModule):
-    """Encoder + CTC head, trained with CTC loss, evaluated by greedy decoding.
+class CTCModule(CTCModel, L.LightningModule):
+    """A :class:`~seqlab.nn.ctc.CTCModel` trained with CTC loss, evaluated by greedy decoding.
 
     Args:
         encoder: any seqlab encoder (``forward(x, lengths) -> (B, T, C), lengths``
@@ -53,15 +52,11 @@ class CTCModule(L.LightningModule):
         max_nonfinite: int = 20,
         head_lr: float | None = None,
     ) -> None:
-        super().__init__()
-        self.encoder = encoder
-        self.alphabet = alphabet
-        self.head = CTCHead(encoder.output_size, alphabet.num_classes)
+        super().__init__(encoder, alphabet, metrics)  # CTCModel, then LightningModule
         self.optimizer_factory = optimizer
         self.scheduler_factory = scheduler
         self.scheduler_interval = scheduler_interval
         self.monitor = monitor
-        self.metric_names = tuple(metrics)
         self.scores = nn.ModuleDict(
             {
                 stage: nn.ModuleDict({name: ErrorRate(splitter(name)) for name in self.metric_names})
@@ -74,14 +69,6 @@ class CTCModule(L.LightningModule):
         self._reported: set[str] = set()
         self._short_named = 0  # distinct samples found too short so far
         self._short_unnamed = 0  # of those, not named yet in a summary
-
-    def forward(self, inputs: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Inputs (B, C, H, W) or (B, T, F) -> (B, T', K) log-probabilities and (B,) lengths."""
-        features, out_lengths = self.encoder(inputs, lengths)
-        return self.head(features), out_lengths
-
-    def decode(self, log_probs: torch.Tensor, lengths: torch.Tensor) -> list[str]:
-        return [self.alphabet.decode(p) for p in greedy_decode(log_probs, lengths)]
 
     # --- the one step -----------------------------------------------------
     def _step(self, batch: Batch, stage: str) -> torch.Tensor | None:

@@ -10,10 +10,44 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from seqlab.text import BLANK
+from seqlab.text import BLANK, Alphabet
 
 
 CUDNN_MAX_TARGET = 256
+
+
+class CTCModel(nn.Module):
+    """A trained recogniser without its training loop: encoder, CTC head and alphabet.
+
+    What inference needs (:func:`seqlab.checkpoint.load_model` builds one from
+    a checkpoint, with neither Lightning nor Hydra); the training module
+    :class:`seqlab.lit.CTCModule` is this plus the loss, metrics and optimiser.
+    The state dict's keys (``encoder.*``, ``head.*``) are the same in both.
+
+    Args:
+        encoder: any seqlab encoder (``forward(x, lengths) -> (B, T, C), lengths``
+            with an ``output_size`` attribute).
+        alphabet: the symbol table; the head has ``alphabet.num_classes`` outputs.
+        metrics: the error rates the model is scored with (``cer``, ``wer``, ``per``).
+    """
+
+    def __init__(self, encoder: nn.Module, alphabet: Alphabet, metrics=("cer", "wer")) -> None:
+        super().__init__()
+        self.encoder = encoder
+        self.alphabet = alphabet
+        self.head = CTCHead(encoder.output_size, alphabet.num_classes)
+        self.metric_names = tuple(metrics)
+
+    def forward(self, inputs: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Inputs (B, C, H, W) or (B, T, F) -> (B, T', K) log-probabilities and (B,) lengths."""
+        features, out_lengths = self.encoder(inputs, lengths)
+        return self.head(features), out_lengths
+
+    def decode(self, log_probs: torch.Tensor, lengths: torch.Tensor) -> list[str]:
+        """Greedy texts of (B, T, K) log-probabilities: what validation and test score."""
+        from seqlab.decode.greedy import GreedyDecoder
+
+        return [h.text for h in GreedyDecoder(self.alphabet)(log_probs, lengths)]
 
 
 class CTCHead(nn.Module):

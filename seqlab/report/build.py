@@ -77,7 +77,8 @@ def _run(checkpoint: Path, datamodule: CorpusDataModule, split: str, device: tor
     model, info = load_model(checkpoint, map_location=device)
     model.to(device)
     check_recipe(info.to_dict()["data"], datamodule.checkpoint_data(), checkpoint)
-    decode, description = make_decoder(model.alphabet, **decoder)
+    decode = make_decoder(model.alphabet, **decoder)
+    description = decode.describe()
     dataset = datamodule.datasets[split]
     transcripts, skipped = transcribe(model, _loader(datamodule, split), dataset.records, device, decode)
     if not transcripts:
@@ -108,8 +109,9 @@ def evaluate_checkpoint(
         worst_n: how many of the worst utterances the report shows.
         resamples, seed: bootstrap replicates and their seed.
         data_config: the data configuration, as plain data, for the record.
-        decoder: :func:`~seqlab.report.evaluate.make_decoder` settings (name,
-            beam_size, lexicon, lm, lm_weight, word_score); default greedy.
+        decoder: ``name`` (a :data:`seqlab.decode.DECODERS` entry; default greedy)
+            and that decoder's settings (beam: beam_size, lexicon, lm, lm_weight,
+            word_score, ...); None values take the decoder's defaults.
             Both checkpoints of a comparison are decoded the same way.
 
     Returns:
@@ -118,7 +120,7 @@ def evaluate_checkpoint(
     checkpoint = Path(checkpoint)
     dev = pick_device(device)
     out = Path(out_dir) if out_dir else default_report_dir(checkpoint, split)
-    decoder = dict(decoder or {})
+    decoder = {k: v for k, v in (decoder or {}).items() if v is not None}  # None: the decoder's default
     model, info, transcripts, skipped, description = _run(checkpoint, datamodule, split, dev, decoder)
     metrics = list(model.metric_names)
     primary = metrics[0]

@@ -1,8 +1,8 @@
 """Run a trained model over a data split and gather what a report needs.
 
-:func:`transcribe` decodes every utterance of a split, greedily (the decoding
-the training run scores with) or with the beam search that
-:func:`make_decoder` builds (lexicon, n-gram LM); :func:`posteriors` re-runs the few utterances a
+:func:`transcribe` decodes every utterance of a split with a registered
+decoder (:func:`make_decoder`: greedy, what the training run scores with, or
+beam search with a lexicon and an n-gram LM); :func:`posteriors` re-runs the few utterances a
 report shows, one at a time, for their frame posteriors; :func:`check_recipe`
 refuses a data configuration that would feed the model inputs unlike the ones
 it was trained on.
@@ -11,7 +11,7 @@ it was trained on.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +20,7 @@ from torch.utils.data import DataLoader
 
 from seqlab.data.batch import Collate, Sample
 from seqlab.data.module import RecordDataset
-from seqlab.decode import DECODERS
+from seqlab.decode import Decoder, build_decoder
 from seqlab.checkpoint import PREPROCESSING as RECIPE_KEYS
 from seqlab.checkpoint import recipe_differences, recipe_value
 from seqlab.errors import ConfigError
@@ -28,9 +28,6 @@ from seqlab.report.summary import Transcript
 
 log = logging.getLogger(__name__)
 
-DECODER = "greedy (best path): the most probable class per frame, repeats merged, blanks removed"
-# (B, T, K) log-probabilities, (B,) lengths -> B texts
-DecodeFn = Callable[[torch.Tensor, torch.Tensor], list[str]]
 
 
 def pick_device(name: str) -> torch.device:
@@ -43,47 +40,18 @@ def pick_device(name: str) -> torch.device:
         raise ConfigError(f"device={name!r} is not a torch device; use auto, cpu, cuda or cuda:N") from None
 
 
-def make_decoder(
-    alphabet,
-    name: str = "greedy",
-    beam_size: int = 50,
-    lexicon: str | None = None,
-    lm: str | None = None,
-    lm_weight: float = 2.0,
-    word_score: float = 0.0,
-) -> tuple[DecodeFn | None, str]:
-    """The decoding a report uses, and its description for the report.
-
-    Args:
-        alphabet: the model's :class:`~seqlab.text.Alphabet`.
-        name: ``greedy`` (returns ``None``: the model's own best-path decoding)
-            or ``beam`` (:class:`~seqlab.decode.beam.BeamSearchDecoder` with
-            the other arguments).
+def make_decoder(alphabet, name: str = "greedy", **settings) -> Decoder:
+    """The decoder a report uses: ``decoder.name`` and its settings (None: the decoder's default).
 
     Raises:
-        ConfigError: an unknown name, or beam settings given to greedy.
+        ConfigError: an unknown name, or a setting the decoder does not take.
     """
-    if name not in DECODERS:
-        raise ConfigError(f"decoder.name={name!r}: use one of {', '.join(DECODERS)}")
-    if name == "greedy":
-        if lexicon or lm:
-            raise ConfigError("decoder.lexicon and decoder.lm need decoder.name=beam")
-        return None, DECODER
-    from seqlab.decode.beam import BeamSearchDecoder
-
-    beam = BeamSearchDecoder(alphabet, beam_size=beam_size, lexicon=lexicon, lm=lm, lm_weight=lm_weight,
-                             word_score=word_score)
-    parts = [f"beam search (flashlight-text via torchaudio), beam {beam_size}",
-             f"lexicon {lexicon}" if lexicon else "no lexicon",
-             f"LM {lm} (weight {lm_weight})" if lm else "no LM"]
-    if lexicon:
-        parts.append(f"word score {word_score}")
-    return beam.decode, ", ".join(parts)
+    return build_decoder(name, alphabet, **settings)
 
 
 @torch.inference_mode()
 def transcribe(
-    model, loader: DataLoader, records: Sequence, device: torch.device, decode: DecodeFn | None = None
+    model, loader: DataLoader, records: Sequence, device: torch.device, decoder: Decoder
 ) -> tuple[list[Transcript], list[str]]:
     """Transcriptions of every item ``loader`` yields.
 
@@ -91,8 +59,7 @@ def transcribe(
         model: a :class:`~seqlab.lit.CTCModule` (eval mode, on ``device``).
         loader: batches of one split, in any order.
         records: the split's :class:`~seqlab.data.module.Record` s (for groups).
-        decode: log-probabilities and lengths to texts; ``None``: the model's
-            greedy decoding.
+        decoder: a :class:`~seqlab.decode.Decoder` for the model's alphabet.
 
     Returns:
         (transcripts sorted by id, ``"source: reason"`` of the items that could not be read).
@@ -105,7 +72,7 @@ def transcribe(
         if len(batch) == 0:
             continue
         log_probs, lengths = model(batch.inputs.to(device), batch.input_lengths.to(device))
-        hyps = (decode or model.decode)(log_probs, lengths)
+        hyps = [h.text for h in decoder(log_probs, lengths)]
         out.extend(Transcript(i, groups.get(i, ""), s, ref, hyp)
                    for i, s, ref, hyp in zip(batch.ids, batch.sources, batch.texts, hyps))
     return sorted(out, key=lambda t: t.id), skipped
