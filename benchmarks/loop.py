@@ -33,7 +33,7 @@ from torch.utils.data import DataLoader
 from seqlab.data import SyntheticIAMDataModule
 from seqlab.data import SyntheticTIMITDataModule
 from seqlab.lit import CTCModule
-from seqlab.nn import BLSTMEncoder, ctc_loss, min_ctc_frames
+from seqlab.nn import RecurrentEncoder, ctc_loss, min_ctc_frames
 
 
 def make_batches(args) -> tuple[list, object, int]:
@@ -58,7 +58,7 @@ def make_batches(args) -> tuple[list, object, int]:
 def make_module(alphabet, feature_size: int, task: str, seed: int = 0) -> CTCModule:
     torch.manual_seed(seed)
     stack = 3 if task == "speech" else 4  # timit_cpu / the default run
-    enc = BLSTMEncoder(input_size=feature_size, hidden_size=128, num_layers=2, dropout=0.2, frame_stack=stack)
+    enc = RecurrentEncoder(input_size=feature_size, hidden_size=128, num_layers=2, dropout=0.2, frame_stack=stack)
     return CTCModule(enc, alphabet, optimizer=partial(torch.optim.Adam, lr=3e-3))
 
 

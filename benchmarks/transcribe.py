@@ -48,12 +48,12 @@ def synthetic_speech(batch_size: int, decoder: str) -> Recognizer:
     from seqlab.data.features import FeatureStats, FilterbankFeatures
     from seqlab.data.frontends import SpeechFrontend
     from seqlab.lit import CTCModule
-    from seqlab.nn import BLSTMEncoder
+    from seqlab.nn import RecurrentEncoder
     from seqlab.text import Alphabet
     from seqlab.text.phones import TIMIT_PHONES_61
 
     features = FilterbankFeatures()
-    model = CTCModule(BLSTMEncoder(features.feature_size, 250, 3), Alphabet(TIMIT_PHONES_61, unit="token"),
+    model = CTCModule(RecurrentEncoder(features.feature_size, 250, 3), Alphabet(TIMIT_PHONES_61, unit="token"),
                       optimizer=None)
     frontend = SpeechFrontend(features=features, stats=FeatureStats.identity(features.feature_size))
     return Recognizer(model, frontend, batch_size=batch_size, decoder=decoder)
@@ -62,11 +62,11 @@ def synthetic_speech(batch_size: int, decoder: str) -> Recognizer:
 def synthetic_handwriting(batch_size: int, decoder: str) -> Recognizer:
     from seqlab.data.frontends import ImageFrontend
     from seqlab.lit import CTCModule
-    from seqlab.nn import BLSTMEncoder
+    from seqlab.nn import RecurrentEncoder
     from seqlab.text import Alphabet
 
     alphabet = Alphabet(tuple(chr(c) for c in range(32, 127)))  # printable ASCII, as IAM's ~80 symbols
-    model = CTCModule(BLSTMEncoder(24, 128, 2, frame_stack=4), alphabet, optimizer=None)
+    model = CTCModule(RecurrentEncoder(24, 128, 2, frame_stack=4), alphabet, optimizer=None)
     return Recognizer(model, ImageFrontend(height=24), batch_size=batch_size, decoder=decoder)
 
 

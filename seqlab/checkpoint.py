@@ -48,7 +48,8 @@ FORMAT_VERSION = 2
 # module calls with its parameters).
 _MODULES = ("seqlab.lit.CTCModule", "seqlab.lit.ctc_module.CTCModule")
 _ENCODERS = (
-    "seqlab.nn.BLSTMEncoder", "seqlab.nn.blstm.BLSTMEncoder",
+    "seqlab.nn.RecurrentEncoder", "seqlab.nn.recurrent.RecurrentEncoder",
+    "seqlab.nn.BLSTMEncoder", "seqlab.nn.blstm.BLSTMEncoder",  # its name before 0.2 (encoder_recipe renames it)
     "seqlab.nn.CRNNEncoder", "seqlab.nn.crnn.CRNNEncoder",
     "seqlab.nn.HierarchicalMDLSTMEncoder", "seqlab.nn.hierarchical_mdlstm.HierarchicalMDLSTMEncoder",
 )
@@ -58,6 +59,9 @@ _SCHEDULERS = tuple(
     for n in ("ReduceLROnPlateau", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR", "OneCycleLR",
               "LinearLR", "ConstantLR")
 )
+# old encoder names -> today's
+RENAMED = {"seqlab.nn.BLSTMEncoder": "seqlab.nn.RecurrentEncoder",
+           "seqlab.nn.blstm.BLSTMEncoder": "seqlab.nn.recurrent.RecurrentEncoder"}
 ALLOWED_TARGETS: frozenset[str] = frozenset(_MODULES + _ENCODERS + _OPTIMIZERS + _SCHEDULERS)
 PARTIAL_TARGETS: frozenset[str] = frozenset(_OPTIMIZERS + _SCHEDULERS)
 
@@ -356,6 +360,24 @@ class CheckpointInfo:
             raise CheckpointError(f"the stored text normalisation {self.text!r} is invalid: {e}") from None
 
 
+def encoder_recipe(recipe: dict) -> dict:
+    """A stored encoder recipe in today's terms (a copy).
+
+    Checkpoints written before every encoder took ``input_size`` name the
+    image height of the CRNN and MDLSTM encoders ``input_height``; it becomes
+    ``input_size`` = height x channels. The recurrent encoder was called
+    ``BLSTMEncoder`` (it builds GRU and unidirectional encoders too).
+    """
+    import copy
+
+    out = copy.deepcopy(recipe)
+    out["_target_"] = RENAMED.get(out.get("_target_"), out.get("_target_"))
+    if "input_height" in out:
+        height = out.pop("input_height")
+        out["input_size"] = None if height is None else int(height) * int(out.get("input_channels", 1))
+    return out
+
+
 def build_encoder(recipe: dict):
     """The encoder of a model recipe (``model.encoder``), built without Hydra.
 
@@ -364,9 +386,10 @@ def build_encoder(recipe: dict):
     """
     import importlib
 
-    target = recipe.get("_target_")
-    if target not in _ENCODERS:
-        raise _refuse("model.encoder", f"names {target!r}, which is not one of seqlab's encoders")
+    if recipe.get("_target_") not in _ENCODERS:
+        raise _refuse("model.encoder", f"names {recipe.get('_target_')!r}, which is not one of seqlab's encoders")
+    recipe = encoder_recipe(recipe)
+    target = recipe["_target_"]
     module, _, name = target.rpartition(".")
     cls = getattr(importlib.import_module(module), name)
     kwargs = {k: v for k, v in recipe.items() if k != "_target_"}

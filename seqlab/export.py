@@ -16,7 +16,7 @@ Which format works on torch 2.11 (checked by :func:`export` itself on inputs of
 other lengths than the example it traced):
 
 - ``torchscript`` (``torch.jit.trace``; deprecated by PyTorch but shipped):
-  works for :class:`~seqlab.nn.BLSTMEncoder` with ``nn.LSTM``/``nn.GRU``
+  works for :class:`~seqlab.nn.RecurrentEncoder` with ``nn.LSTM``/``nn.GRU``
   layers (``cell=lstm|gru``, any ``frame_stack``) and for
   :class:`~seqlab.nn.crnn.CRNNEncoder` with them; outputs bitwise equal to
   PyTorch's on the CPU. ``nn.LSTM`` stays one

@@ -22,7 +22,6 @@ learning rate are :class:`seqlab.lit.freeze.FreezeEncoder` and
 
 from __future__ import annotations
 
-import copy
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +29,9 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from seqlab.checkpoint import _ENCODERS, _MODULES, CheckpointInfo, _check_targets, _refuse, file_sha256, read_checkpoint
+from seqlab.checkpoint import (
+    _ENCODERS, _MODULES, CheckpointInfo, _check_targets, _refuse, encoder_recipe, file_sha256, read_checkpoint,
+)
 from seqlab.errors import CheckpointError
 from seqlab.text import BLANK, Alphabet, AlphabetChange
 
@@ -86,7 +87,7 @@ class Parent:
 
     def encoder_config(self) -> dict:
         """The parent's encoder recipe: the fine-tuned network has its architecture."""
-        return copy.deepcopy(self.info.model["encoder"])
+        return encoder_recipe(self.info.model["encoder"])
 
     def record(self, change: AlphabetChange) -> dict:
         """What the new checkpoint says about its parent (``seqlab.parent``)."""

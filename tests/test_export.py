@@ -12,7 +12,7 @@ import torch
 from seqlab.checkpoint import CheckpointInfo, load_model
 from seqlab.export import ExportableNetwork, ExportError, export_module
 from seqlab.lit import CTCModule
-from seqlab.nn import BLSTMEncoder
+from seqlab.nn import RecurrentEncoder
 from seqlab.recognizer import Recognizer
 from seqlab.text import Alphabet
 from tests.tiny_models import tiny_iam_run, tiny_timit_run
@@ -91,11 +91,11 @@ def test_speech_model_exports_with_a_dynamic_number_of_frames(tmp_path_factory, 
 def test_torch_export_and_custom_cells_fail_with_the_reason(tmp_path: Path):
     alphabet = Alphabet(tuple(" ab"))
     info = CheckpointInfo(alphabet.to_dict(), {}, {"type": "image", "height": 8})
-    custom = CTCModule(BLSTMEncoder(8, 4, 1, cell="peephole"), alphabet, optimizer=None)
+    custom = CTCModule(RecurrentEncoder(8, 4, 1, cell="peephole"), alphabet, optimizer=None)
     with pytest.raises(ExportError, match="_LSTMLayer"):
         export_module(custom, info, "torchscript", tmp_path / "custom.ts")
     assert not (tmp_path / "custom.ts").exists()
-    plain = CTCModule(BLSTMEncoder(8, 4, 1, frame_stack=2), alphabet, optimizer=None)
+    plain = CTCModule(RecurrentEncoder(8, 4, 1, frame_stack=2), alphabet, optimizer=None)
     with pytest.raises(ExportError, match="115092"):
         export_module(plain, info, "export", tmp_path / "plain.pt2", example_length=16)
     assert not (tmp_path / "plain.pt2").exists()

@@ -17,7 +17,7 @@ from seqlab.cli.hydra_app import override_keys
 from seqlab.finetune import NEW_BIAS_MARGIN, Parent, load_parent_weights
 from seqlab.lit import CTCModule
 from seqlab.lit.freeze import FreezeEncoder
-from seqlab.nn import BLSTMEncoder, CRNNEncoder
+from seqlab.nn import RecurrentEncoder, CRNNEncoder
 from seqlab.text import Alphabet, adapt_alphabet
 from tests.reliability.test_hostile_checkpoints import HOSTILE, model, save
 from tests.conftest import render_line
@@ -94,7 +94,7 @@ def test_resized_head_keeps_the_parents_logits_on_its_own_data(parent: Path, pol
     alphabet, change = adapt_alphabet(old_model.alphabet, data, policy)
     assert set(change.added) == {"ü", "é", "f", "K", "k"} - set(old_model.alphabet.symbols)
     ckpt = read_checkpoint(parent)
-    encoder = BLSTMEncoder(**{k: v for k, v in ckpt["seqlab"]["model"]["encoder"].items() if k != "_target_"})
+    encoder = RecurrentEncoder(**{k: v for k, v in ckpt["seqlab"]["model"]["encoder"].items() if k != "_target_"})
     model = CTCModule(encoder, alphabet, optimizer=torch.optim.Adam)
     load_parent_weights(model, Parent.read(parent), torch.Generator().manual_seed(0))
     model.eval()
@@ -135,21 +135,21 @@ def test_explicit_settings_that_contradict_the_parent_are_refused():
 
 # --- freezing ---------------------------------------------------------------
 def test_freezing_keeps_the_last_recurrent_layers_trainable():
-    encoder = BLSTMEncoder(input_size=8, hidden_size=4, num_layers=3)
+    encoder = RecurrentEncoder(input_size=8, hidden_size=4, num_layers=3)
     layers = encoder.recurrent_layers()
     assert len(layers) == 3 and sum(len(layer) for layer in layers) == len(list(encoder.parameters()))
     frozen = {id(p) for p in FreezeEncoder(trainable_layers=1).frozen_parameters(encoder)}
     assert frozen == {id(p) for layer in layers[:2] for p in layer}
-    custom = BLSTMEncoder(input_size=8, hidden_size=4, num_layers=2, cell="peephole")
+    custom = RecurrentEncoder(input_size=8, hidden_size=4, num_layers=2, cell="peephole")
     assert [len(layer) for layer in custom.recurrent_layers()] == [4, 4]  # ih, hh, bias, peepholes
-    crnn = CRNNEncoder(input_height=16, channels=(4, 4), pool=((2, 2), (2, 2)), hidden_size=4, num_layers=2)
+    crnn = CRNNEncoder(input_size=16, channels=(4, 4), pool=((2, 2), (2, 2)), hidden_size=4, num_layers=2)
     assert len(FreezeEncoder(trainable_layers=2).frozen_parameters(crnn)) == len(list(crnn.blocks.parameters()))
     with pytest.raises(ConfigError, match="has 3 recurrent layers"):
         FreezeEncoder(trainable_layers=4).frozen_parameters(encoder)
 
 
 def test_head_lr_makes_its_own_parameter_group():
-    model = CTCModule(BLSTMEncoder(input_size=8, hidden_size=4, num_layers=1), Alphabet(tuple("ab")),
+    model = CTCModule(RecurrentEncoder(input_size=8, hidden_size=4, num_layers=1), Alphabet(tuple("ab")),
                       optimizer=lambda params: torch.optim.Adam(params, lr=1e-3), scheduler=None, head_lr=1e-2)
     groups = model.configure_optimizers().param_groups
     assert [g["lr"] for g in groups] == [1e-3, 1e-2]

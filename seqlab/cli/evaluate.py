@@ -31,15 +31,18 @@ def build_datamodule(data_cfg: DictConfig, checkpoint: Path, split: str = "test"
     set up for ``split`` only.
 
     The model's own symbol table replaces the one a data module would build
-    from its training transcripts, so a test symbol the model cannot write is
-    reported by the data module's ``unknown_symbols`` policy, not mis-encoded;
+    from its training transcripts; a reference symbol the model cannot write
+    is kept as written and scored as an error (``unknown_symbols=keep``, unless
+    the command line sets ``data.unknown_symbols``), and the report lists them;
     the stored frontend (with the training set's normalisation statistics)
     replaces the configured one: the data config's preprocessing settings give
     way to the model's, and one given on the command line that contradicts
     the model is refused.
     """
     info = CheckpointInfo.from_dict(read_checkpoint(checkpoint)["seqlab"], checkpoint)
-    datamodule = instantiate(data_cfg, alphabet=list(info.alphabet["symbols"]))
+    # references are scored as written: a symbol the model cannot write is an error, not a refusal
+    policy = {} if "unknown_symbols" in given_keys("data") else {"unknown_symbols": "keep"}
+    datamodule = instantiate(data_cfg, alphabet=list(info.alphabet["symbols"]), **policy)
     trained = info.to_dict()["data"]
     kept = trained_preprocessing(trained, datamodule.checkpoint_data(), given_keys("data"), checkpoint,
                                  "the model reads inputs as it was trained to")

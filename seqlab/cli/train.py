@@ -27,6 +27,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from seqlab.checkpoint import CheckpointInfo, trained_preprocessing
 from seqlab.atomic import remove_stale_temporaries, write_text_atomic
+from seqlab.cli.config_fit import fit_to_target
 from seqlab.cli.config_types import check_config_types
 from seqlab.cli.hydra_app import given_keys, run_hydra
 from seqlab.cli.resume import check_resume_config, resume_checkpoint
@@ -53,13 +54,17 @@ def _as_float(v) -> float:
 
 def build(cfg: DictConfig, resuming: bool = False):
     """Data module (set up, with its alphabet), model and trainer from the config."""
+    fit_to_target(cfg.data, "data", given_keys("data"))  # an experiment's keys for another group
+    fit_to_target(cfg.model.encoder, "model.encoder", given_keys("model.encoder"))
     missing = sorted(OmegaConf.missing_keys(cfg) - {"model.encoder.input_size"})
     if missing:
         raise ConfigError(
             f"set {', '.join(missing)} on the command line, e.g. "
             f"seqlab train {' '.join(f'{k}=...' for k in missing)}"
         )
-    check_config_types(OmegaConf.to_container(cfg, resolve=True, throw_on_missing=False))
+    plain = OmegaConf.to_container(cfg, resolve=True, throw_on_missing=False)
+    later = ("model", "callbacks")  # interpolate ${monitor}: checked once it follows the data
+    check_config_types({k: v for k, v in plain.items() if k not in later})
     tuning = cfg.get("finetune") or {}
     parent = Parent.read(cfg.init_from) if cfg.get("init_from") else None
     if tuning.get("alphabet", "fail") not in ALPHABET_POLICIES:
@@ -71,8 +76,9 @@ def build(cfg: DictConfig, resuming: bool = False):
         start_from_parent(cfg, datamodule, parent)
     datamodule.prepare_data()
     datamodule.setup("fit")
-    if OmegaConf.is_missing(cfg.model.encoder, "input_size"):
-        cfg.model.encoder.input_size = datamodule.feature_size
+    follow_data(cfg, datamodule)
+    check_config_types({k: OmegaConf.to_container(cfg[k], resolve=True, throw_on_missing=False)
+                        for k in later if cfg.get(k) is not None})
     model = instantiate(cfg.model, alphabet=datamodule.alphabet, metrics=list(datamodule.metrics),
                         head_lr=tuning.get("head_lr"))
     if parent is not None:
@@ -100,6 +106,24 @@ def build(cfg: DictConfig, resuming: bool = False):
     logger = CSVLogger(save_dir=cfg.run_dir, name="logs", version="")
     trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=logger, plugins=[AtomicCheckpointIO()])
     return datamodule, model, trainer
+
+
+def follow_data(cfg: DictConfig, datamodule) -> None:
+    """What the model config leaves to the data: the encoder's input size and the monitored metric.
+
+    Every encoder takes ``input_size``, the features per step the data module
+    gives (image height x channels, or features per frame); ``???`` in the
+    model config means "the data's". ``monitor: null`` means the data's primary
+    metric; a monitor the run never logs is refused.
+    """
+    if OmegaConf.is_missing(cfg.model.encoder, "input_size"):  # ("in" is False for a ??? value)
+        cfg.model.encoder.input_size = datamodule.feature_size
+    if cfg.get("monitor") is None:
+        cfg.monitor = datamodule.monitor
+    logged = [f"val/{m}" for m in datamodule.metrics] + ["val/loss"]
+    if cfg.monitor not in logged:
+        raise ConfigError(f"monitor={cfg.monitor}: this data logs {', '.join(logged)}; set monitor= to one of them "
+                          "or leave it out (the data's primary metric)")
 
 
 def start_from_parent(cfg: DictConfig, datamodule, parent: Parent) -> None:

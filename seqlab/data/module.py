@@ -13,6 +13,8 @@ loaders. What a checkpoint needs to read new inputs is :meth:`checkpoint_data`.
 from __future__ import annotations
 
 import dataclasses
+import logging
+from collections import Counter
 from collections.abc import Callable, Sequence
 
 import lightning as L
@@ -29,7 +31,9 @@ from seqlab.errors import ConfigError, SeqlabError, UnreadableFileError
 from seqlab.text import Alphabet, AlphabetChange, adapt_alphabet
 from seqlab.text.normalize import TextNormalization
 
-UNKNOWN_POLICIES = ("error", "skip", "replace")
+log = logging.getLogger(__name__)
+
+UNKNOWN_POLICIES = ("error", "skip", "replace", "keep")
 
 __all__ = ["CorpusDataModule", "Record", "RecordDataset", "SPLITS", "UNKNOWN_POLICIES", "warn_skipped"]
 
@@ -65,7 +69,11 @@ class CorpusDataModule(L.LightningDataModule):
         bucket_size: bucket size in batches for length bucketing.
         unknown_symbols: what to do with a val/test transcription symbol that
             the training transcripts do not have: ``error`` (default; names the
-            sample), ``skip`` the item, or ``replace`` it by ``replacement_symbol``.
+            sample), ``skip`` the item, ``replace`` it by ``replacement_symbol``,
+            or ``keep`` the item with its text as written (what ``seqlab
+            evaluate`` does: the symbol the model cannot write is scored as an
+            error; the validation loss leaves it out). A training item's
+            unknown symbol is an error under ``keep``.
         replacement_symbol: used with ``unknown_symbols=replace``.
         alphabet: a fixed list of symbols instead of the reader's or the training transcripts'.
         seed: shuffling seed.
@@ -117,7 +125,13 @@ class CorpusDataModule(L.LightningDataModule):
     # --- what the corpus says about itself ---------------------------------
     @property
     def metrics(self) -> tuple[str, ...]:
+        """The error rates the corpus is scored with, the primary one first."""
         return tuple(self.reader.metrics)
+
+    @property
+    def monitor(self) -> str:
+        """The metric that picks a run's best checkpoint when the config names none: ``val/`` + the primary one."""
+        return f"val/{self.metrics[0]}"
 
     @property
     def unit(self) -> str:
@@ -228,19 +242,31 @@ class CorpusDataModule(L.LightningDataModule):
     def _encode(self, split: str, records: Sequence[Record]) -> tuple[list[Record], list[list[int]]]:
         assert self.alphabet is not None
         kept, targets, skipped = [], [], []
+        out_of_alphabet: Counter[str] = Counter()
         for r in records:
             name = f"{r.where or r.source} ({r.id})"
-            if self.unknown_symbols == "skip" and self.alphabet.unknown_symbols(r.text):
-                missing = "".join(sorted(self.alphabet.unknown_symbols(r.text)))
-                skipped.append(f"{name}: symbol(s) {missing!r} not in the alphabet")
+            unknown = self.alphabet.unknown_symbols(r.text)
+            if self.unknown_symbols == "skip" and unknown:
+                skipped.append(f"{name}: symbol(s) {''.join(sorted(unknown))!r} not in the alphabet")
                 continue
-            target = self.alphabet.encode(r.text, sample=name)  # raises UnknownSymbolError
-            if not target:
+            as_written = self.unknown_symbols == "keep" and bool(unknown) and split != "train"
+            if as_written:
+                out_of_alphabet.update(u for u in self.alphabet.split(r.text) if u in unknown)
+                # the text stays as written (scored); the CTC target leaves out what the model cannot write
+                target = self.alphabet.encode(self.alphabet.join([u for u in self.alphabet.split(r.text)
+                                                                  if u not in unknown]))
+            else:
+                target = self.alphabet.encode(r.text, sample=name)  # raises UnknownSymbolError
+            if not target and not as_written:
                 skipped.append(f"{name}: empty transcription")
                 continue
             kept.append(r)
             targets.append(target)
         warn_skipped(f"{type(self.reader).__name__} {split} split", skipped)
+        if out_of_alphabet:
+            log.warning("%s %s split: the references hold %d symbol(s) the model cannot write (%s); they are "
+                        "scored as written, each an error", type(self.reader).__name__, split,
+                        sum(out_of_alphabet.values()), ", ".join(f"{u!r} x{n}" for u, n in out_of_alphabet.most_common()))
         return kept, targets
 
     # --- loaders ----------------------------------------------------------

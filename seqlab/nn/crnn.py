@@ -5,7 +5,7 @@ Shapes: B batch, C channels, H x W image, T output frames, F = ``output_size``.
 J. Puigcerver, "Are multidimensional recurrent layers really necessary for
 handwritten text recognition?", ICDAR 2017 (the Laia ``egs/iam`` model):
 
-    input (B, 1, 128, W), ink = 1
+    input (B, 1, 128, W), ink = 1 (or speech frames (B, T, F) as (B, 1, F, T))
     -> 5 conv blocks: [dropout] Conv2d 3x3 (16, 32, 48, 64, 80 filters, stride 1,
        same padding) -> BatchNorm -> LeakyReLU -> [MaxPool 2x2 after blocks 1-3]
        dropout 0.2 before blocks 3, 4 and 5
@@ -13,7 +13,7 @@ handwritten text recognition?", ICDAR 2017 (the Laia ``egs/iam`` model):
     -> 5 BLSTM layers of 256 units per direction, dropout 0.5 before each
        layer and before the output layer                   (B, T, 512)
 
-The recurrent part is :class:`seqlab.nn.BLSTMEncoder`, so ``cell`` (``lstm``,
+The recurrent part is :class:`seqlab.nn.RecurrentEncoder`, so ``cell`` (``lstm``,
 ``gru``, ``peephole``, a Greff et al. preset) and ``cell_options`` choose its
 recurrent unit. Channels, pooling, depth and widths are arguments, so the same
 class builds the paper's network and a CPU-sized one.
@@ -37,7 +37,8 @@ import torch
 from torch import Tensor, nn
 
 from seqlab.errors import ConfigError
-from seqlab.nn.blstm import BLSTMEncoder, time_mask
+from seqlab.nn.recurrent import RecurrentEncoder, time_mask
+from seqlab.nn.inputs import as_image, image_height
 
 
 def _conv_dropouts(value: float | Sequence[float], n: int) -> tuple[float, ...]:
@@ -83,8 +84,10 @@ class CRNNEncoder(nn.Module):
     """Puigcerver's (2017) conv + BLSTM encoder; see the module docstring.
 
     Args:
-        input_height: H every batch must have (the data pipeline normalises
-            height; the paper uses 128).
+        input_size: features per step, C x H: the image height every batch
+            must have times the channels (the paper: 128 x 1), or the features
+            per frame of speech (read as a C-channel spectrogram image,
+            :mod:`seqlab.nn.inputs`).
         input_channels: C of the input images (1 for grey levels).
         channels: filters of each conv block.
         pool: (kh, kw) max-pooling after each block, (1, 1) for none; one
@@ -98,7 +101,7 @@ class CRNNEncoder(nn.Module):
         hidden_size: BLSTM units per direction.
         num_layers: BLSTM layers.
         rnn_dropout: dropout before every BLSTM layer and on the output (paper: 0.5).
-        cell: recurrent unit of the BLSTM (see :class:`BLSTMEncoder`).
+        cell: recurrent unit of the BLSTM (see :class:`RecurrentEncoder`).
         cell_options: options of a custom LSTM cell.
 
     Attributes:
@@ -108,7 +111,7 @@ class CRNNEncoder(nn.Module):
 
     def __init__(
         self,
-        input_height: int = 128,
+        input_size: int = 128,
         input_channels: int = 1,
         channels: Sequence[int] = (16, 32, 48, 64, 80),
         pool: Sequence[Sequence[int]] = ((2, 2), (2, 2), (2, 2), (1, 1), (1, 1)),
@@ -133,14 +136,16 @@ class CRNNEncoder(nn.Module):
             )
         if min(k for p in pool for k in p) < 1 or kernel_size < 1 or kernel_size % 2 == 0:
             raise ConfigError(f"CRNNEncoder: pool sizes must be >= 1 and kernel_size odd, got {pool}, {kernel_size}")
+        input_height = image_height("CRNNEncoder", input_size, input_channels)
         dropouts = _conv_dropouts(conv_dropout, len(channels))
         self.subsampling = (math.prod(p[0] for p in pool), math.prod(p[1] for p in pool))
         out_height = input_height // self.subsampling[0]
         if out_height < 1:
             raise ConfigError(
-                f"CRNNEncoder: input_height {input_height} is smaller than the vertical pooling "
+                f"CRNNEncoder: input height {input_height} is smaller than the vertical pooling "
                 f"{self.subsampling[0]}; raise data.height or pool less"
             )
+        self.input_size = input_size
         self.input_height = input_height
         self.input_channels = input_channels
         self.blocks = nn.ModuleList()
@@ -148,7 +153,7 @@ class CRNNEncoder(nn.Module):
         for c_out, p, d in zip(channels, pool, dropouts):
             self.blocks.append(ConvBlock(c_in, c_out, kernel_size, p, d, batch_norm, negative_slope))
             c_in = c_out
-        self.rnn = BLSTMEncoder(
+        self.rnn = RecurrentEncoder(
             input_size=channels[-1] * out_height,
             hidden_size=hidden_size,
             num_layers=num_layers,
@@ -174,8 +179,9 @@ class CRNNEncoder(nn.Module):
 
         Args:
             x: (B, C, H, W) images, ink = 1, background = 0, padded with zeros
-                on the right to a common width.
-            lengths: (B,) long, valid width of each image in pixels.
+                on the right to a common width; or (B, T, F) frames, read as
+                (B, C, F / C, T) images.
+            lengths: (B,) long, valid width of each image in pixels (frames).
 
         Returns:
             features: (B, T, F) with T = floor(W / s), s = ``subsampling[1]``;
@@ -183,34 +189,18 @@ class CRNNEncoder(nn.Module):
             out_lengths: (B,) long, floor(lengths / s) (0 for an image
                 narrower than s: CTC cannot use it).
         """
-        self._check(x, lengths)
+        x = as_image("CRNNEncoder", x, lengths, self.input_channels, self.input_height)  # (B, C, H, W)
+        if x.shape[3] < self.subsampling[1]:
+            raise ConfigError(f"CRNNEncoder: inputs {x.shape[3]} steps wide give no frame after pooling by "
+                              f"{self.subsampling[1]}; pad narrow lines or pool less")
         lengths = lengths.to(device=x.device, dtype=torch.long)
         x = x * width_mask(lengths, x.size(-1)).to(x.dtype)  # padding is zero whatever came in
         for block in self.blocks:
             x = block(x)  # (B, C_k, H_k, W_k)
             lengths = torch.div(lengths, block.pool_size[1], rounding_mode="floor")
             x = x * width_mask(lengths, x.size(-1)).to(x.dtype)  # nothing right of an item reaches the next block
-        # BLSTMEncoder reads (B, C, H', T) column by column: frames (B, T, C * H')
+        # RecurrentEncoder reads (B, C, H', T) column by column: frames (B, T, C * H')
         # (an item narrower than s has no frame; the RNN runs it as one, then it is zeroed)
         features, _ = self.rnn(x, lengths.clamp(min=1))
         features = features * time_mask(lengths, features.size(1)).to(features.dtype)
         return features, lengths
-
-    def _check(self, x: Tensor, lengths: Tensor) -> None:
-        if x.dim() != 4 or x.shape[1] != self.input_channels:
-            raise ConfigError(f"CRNNEncoder: expected images (B, {self.input_channels}, H, W), got {tuple(x.shape)}")
-        if x.shape[2] != self.input_height:
-            raise ConfigError(
-                f"CRNNEncoder: built for height {self.input_height}, got images of height {x.shape[2]}; "
-                "set model.encoder.input_height to data.height"
-            )
-        if lengths.shape != (x.shape[0],) or lengths.dtype.is_floating_point:
-            raise ConfigError(
-                f"CRNNEncoder: lengths must be a (B,) integer tensor with B = {x.shape[0]}, "
-                f"got {tuple(lengths.shape)} {lengths.dtype}"
-            )
-        if x.shape[3] < self.subsampling[1]:
-            raise ConfigError(
-                f"CRNNEncoder: images {x.shape[3]} pixels wide give no frame after pooling by "
-                f"{self.subsampling[1]}; pad narrow lines or pool less"
-            )

@@ -50,6 +50,7 @@ from torch import Tensor, nn
 
 from seqlab.errors import ConfigError
 from seqlab.nn.mdlstm import MDLSTM
+from seqlab.nn.inputs import as_image, image_height
 
 
 def _ceil_div(a: Tensor | int, b: int) -> Tensor | int:
@@ -63,9 +64,11 @@ class HierarchicalMDLSTMEncoder(nn.Module):
     """MDLSTM / subsampling-convolution hierarchy; see the module docstring.
 
     Args:
+        input_size: features per step, C x H: the image height every batch
+            must have times the channels, or the features per frame of speech
+            (read as a C-channel spectrogram image, :mod:`seqlab.nn.inputs`);
+            None accepts images of any height.
         input_channels: C of the input images (1 for grey levels, ink = 1).
-        input_height: H every batch must have (the data pipeline normalises
-            height); None accepts any height.
         hidden_sizes: units per direction of each MDLSTM layer.
         conv_channels: features of the subsampling convolution after each
             MDLSTM layer but the last (one fewer than ``hidden_sizes``).
@@ -91,8 +94,8 @@ class HierarchicalMDLSTMEncoder(nn.Module):
 
     def __init__(
         self,
+        input_size: int | None = None,
         input_channels: int = 1,
-        input_height: int | None = None,
         hidden_sizes: Sequence[int] = (2, 10, 50),
         conv_channels: Sequence[int] = (6, 20),
         pool: Sequence[Sequence[int]] = ((2, 2), (2, 2)),
@@ -127,16 +130,15 @@ class HierarchicalMDLSTMEncoder(nn.Module):
             raise ConfigError(f"HierarchicalMDLSTMEncoder: tile {tile} and pool {pool} must be >= 1")
         if not 0.0 <= dropout < 1.0:
             raise ConfigError(f"HierarchicalMDLSTMEncoder: dropout must be in [0, 1), got {dropout}")
+        self.input_size = input_size
         self.input_channels = input_channels
-        self.input_height = input_height
+        self.input_height = image_height("HierarchicalMDLSTMEncoder", input_size, input_channels)
         self.tile = tile
         self.pool = pool
         self.subsampling = (
             tile[0] * math.prod(p[0] for p in pool),
             tile[1] * math.prod(p[1] for p in pool),
         )
-        if input_height is not None and input_height < 1:
-            raise ConfigError(f"HierarchicalMDLSTMEncoder: input_height must be >= 1, got {input_height}")
 
         self.lstms = nn.ModuleList()
         self.convs = nn.ModuleList()
@@ -162,15 +164,19 @@ class HierarchicalMDLSTMEncoder(nn.Module):
 
         Args:
             x: (B, C, H, W) images, ink = 1, background = 0, padded with zeros
-                on the right to a common width.
-            lengths: (B,) long, valid width of each image in pixels.
+                on the right to a common width; or (B, T, F) frames, read as
+                (B, C, F / C, T) images.
+            lengths: (B,) long, valid width of each image in pixels (frames).
 
         Returns:
             features: (B, T, F) with T = ceil(W / s), s = ``subsampling[1]``;
                 frames past an item's length are 0.
             out_lengths: (B,) long, ceil(lengths / s).
         """
-        self._check(x, lengths)
+        x = as_image("HierarchicalMDLSTMEncoder", x, lengths, self.input_channels, self.input_height)
+        if bool(((lengths < 1) | (lengths > x.shape[3])).any()):
+            raise ConfigError(f"HierarchicalMDLSTMEncoder: every length must be in 1..{x.shape[3]} (the padded "
+                              f"width), got {lengths.tolist()}")
         b, _, h, w = x.shape
         lengths = lengths.to(device=x.device, dtype=torch.long)
         cols = torch.arange(w, device=x.device) < lengths[:, None]  # (B, W)
@@ -200,25 +206,3 @@ class HierarchicalMDLSTMEncoder(nn.Module):
         x = x.reshape(b, c, h // th, th, w // tw, tw)  # (B, C, H', th, W', tw)
         x = x.permute(0, 1, 3, 5, 2, 4)  # (B, C, th, tw, H', W')
         return x.reshape(b, c * th * tw, h // th, w // tw)
-
-    def _check(self, x: Tensor, lengths: Tensor) -> None:
-        if x.dim() != 4 or x.shape[1] != self.input_channels:
-            raise ConfigError(
-                f"HierarchicalMDLSTMEncoder: expected images (B, {self.input_channels}, H, W), "
-                f"got {tuple(x.shape)}"
-            )
-        if self.input_height is not None and x.shape[2] != self.input_height:
-            raise ConfigError(
-                f"HierarchicalMDLSTMEncoder: built for height {self.input_height}, got images of "
-                f"height {x.shape[2]}; normalise the height in the data pipeline or change input_height"
-            )
-        if lengths.shape != (x.shape[0],) or lengths.dtype.is_floating_point:
-            raise ConfigError(
-                f"HierarchicalMDLSTMEncoder: lengths must be a (B,) integer tensor with B = {x.shape[0]}, "
-                f"got {tuple(lengths.shape)} {lengths.dtype}"
-            )
-        if bool(((lengths < 1) | (lengths > x.shape[3])).any()):
-            raise ConfigError(
-                f"HierarchicalMDLSTMEncoder: every length must be in 1..{x.shape[3]} (the padded width), "
-                f"got {lengths.tolist()}"
-            )

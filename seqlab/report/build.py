@@ -6,8 +6,9 @@ import datetime as dt
 import logging
 import platform
 import re
-from importlib import metadata
+from collections import Counter
 from collections.abc import Sequence
+from importlib import metadata
 from pathlib import Path
 
 import lightning
@@ -133,6 +134,7 @@ def evaluate_checkpoint(
     meta.update({
         "decoder": description, "decoder_settings": decoder,
         "split": split, "utterances": len(utterances), "skipped": skipped,
+        "out_of_alphabet": out_of_alphabet(transcripts, model.alphabet),
         "reference_units": {n: scores[n]["ref_length"] for n in metrics}, "metrics": metrics,
         "data": data_config or {},
         "bootstrap": {"resamples": resamples, "seed": seed, "level": LEVEL,
@@ -160,6 +162,22 @@ def evaluate_checkpoint(
     write_report(out, report, figures)
     log.info("report written to %s", out)
     return out
+
+
+def out_of_alphabet(transcripts, alphabet) -> dict:
+    """The reference symbols the model cannot write: each occurrence is scored as an error.
+
+    Returns:
+        ``symbols`` (symbol -> occurrences, most frequent first), ``occurrences``
+        and ``utterances`` (how many references hold one).
+    """
+    counts: Counter[str] = Counter()
+    holding = 0
+    for t in transcripts:
+        units = [u for u in alphabet.split(t.reference) if u not in alphabet and not u.isspace()]
+        counts.update(units)
+        holding += bool(units)
+    return {"symbols": dict(counts.most_common()), "occurrences": sum(counts.values()), "utterances": holding}
 
 
 def _metadata(checkpoint: Path, model, info, datamodule: CorpusDataModule, device: torch.device) -> dict:

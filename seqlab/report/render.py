@@ -167,6 +167,11 @@ def meta_rows(report: dict) -> list[tuple[str, str]]:
         ("versions", ", ".join(f"{k} {v}" for k, v in m["versions"].items())),
         ("date", m["date"]),
     ]
+    outside = m.get("out_of_alphabet") or {}
+    if outside.get("occurrences"):
+        shown = ", ".join(f"{sym} x{n}" for sym, n in list(outside["symbols"].items())[:20])
+        rows.insert(6, ("symbols the model cannot write", f"{outside['occurrences']:,} in {outside['utterances']:,} "
+                        f"reference(s): {shown}; scored as written, each an error"))
     parent = m.get("parent")
     if parent:
         change = parent.get("alphabet", {})

@@ -14,7 +14,7 @@ from seqlab.errors import ConfigError
 TRAINER = {"_target_": "lightning.pytorch.Trainer", "max_epochs": 3, "precision": "32-true", "max_time": None}
 DATA = {"_target_": "seqlab.data.IAMDataModule", "root": "/data/IAM", "height": 32, "batch_size": 8}
 MODEL = {"_target_": "seqlab.lit.CTCModule",
-         "encoder": {"_target_": "seqlab.nn.BLSTMEncoder", "input_size": 32, "hidden_size": 8, "num_layers": 1},
+         "encoder": {"_target_": "seqlab.nn.RecurrentEncoder", "input_size": 32, "hidden_size": 8, "num_layers": 1},
          "optimizer": {"_target_": "torch.optim.Adam", "_partial_": True, "lr": 0.001}}
 
 

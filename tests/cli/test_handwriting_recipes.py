@@ -32,7 +32,7 @@ def test_iam_crnn_has_the_papers_settings():
     assert cfg.callbacks.early_stopping.monitor == "val/cer"
     assert cfg.trainer.accelerator == "auto" and cfg.trainer.max_time is None
     enc = instantiate(cfg.model.encoder)
-    assert isinstance(enc, CRNNEncoder) and enc.input_height == 128 and enc.output_size == 512
+    assert isinstance(enc, CRNNEncoder) and enc.input_size == 128 and enc.output_size == 512
     assert instantiate(cfg.data.augmentation).morphology == 3
 
 

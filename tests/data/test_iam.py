@@ -220,7 +220,7 @@ def test_very_wide_line_loads_and_max_width_squeezes_it(tmp_path: Path):
     assert records["a01-000-01"].length == 6000
     batch = collate([dm.datasets["train"][0], dm.datasets["train"][1]])
     assert batch.inputs.shape[-1] == 6000
-    enc = CRNNEncoder(input_height=32, channels=(2, 2), pool=((2, 2), (2, 2)), hidden_size=4, num_layers=1).eval()
+    enc = CRNNEncoder(input_size=32, channels=(2, 2), pool=((2, 2), (2, 2)), hidden_size=4, num_layers=1).eval()
     with torch.no_grad():
         features, lengths = enc(batch.inputs, batch.input_lengths)
     assert features.shape[1] == 1500 and int(lengths.max()) == 1500

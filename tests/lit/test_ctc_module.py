@@ -14,14 +14,14 @@ from seqlab.data import IAMDataModule
 from seqlab.data.batch import Batch
 from seqlab.errors import TrainingError
 from seqlab.lit import CTCModule
-from seqlab.nn import BLSTMEncoder
+from seqlab.nn import RecurrentEncoder
 from seqlab.text import Alphabet
 
 from tests.conftest import write_iam
 
 
 def make_module(alphabet: Alphabet, input_size: int = 4, **kw) -> CTCModule:
-    enc = BLSTMEncoder(input_size=input_size, hidden_size=8, num_layers=1)
+    enc = RecurrentEncoder(input_size=input_size, hidden_size=8, num_layers=1)
     return CTCModule(enc, alphabet, optimizer=partial(torch.optim.Adam, lr=1e-2), **kw)
 
 
@@ -73,7 +73,7 @@ def test_loss_and_cer_fall_on_a_tiny_set(tmp_path: Path):
     dm = IAMDataModule(root=str(root), height=16, batch_size=8)
     dm.setup()
     torch.manual_seed(0)
-    enc = BLSTMEncoder(input_size=16, hidden_size=32, num_layers=1, frame_stack=2)
+    enc = RecurrentEncoder(input_size=16, hidden_size=32, num_layers=1, frame_stack=2)
     model = CTCModule(enc, dm.alphabet, optimizer=partial(torch.optim.Adam, lr=3e-2))
     trainer = L.Trainer(accelerator="cpu", max_epochs=1, logger=False, enable_checkpointing=False,
                         enable_progress_bar=False, use_distributed_sampler=False, enable_model_summary=False)

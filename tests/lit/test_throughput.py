@@ -17,7 +17,7 @@ import seqlab.lit.throughput as throughput
 from seqlab.data.batch import Sample, collate
 from seqlab.lit import CTCModule
 from seqlab.lit.throughput import GPUUtilisation, ThroughputMonitor
-from seqlab.nn import BLSTMEncoder
+from seqlab.nn import RecurrentEncoder
 from seqlab.text import Alphabet
 
 ALPHABET = Alphabet(tuple("ab "))
@@ -55,7 +55,7 @@ def test_counts_items_and_frames_and_leaves_validation_out(monkeypatch):
             clock.now += 100.0
 
     monitor = ThroughputMonitor()
-    model = CTCModule(BLSTMEncoder(4, 8, 1), ALPHABET, optimizer=partial(torch.optim.Adam, lr=1e-3))
+    model = CTCModule(RecurrentEncoder(4, 8, 1), ALPHABET, optimizer=partial(torch.optim.Adam, lr=1e-3))
     trainer = L.Trainer(accelerator="cpu", devices=1, max_epochs=2, logger=False, enable_checkpointing=False,
                         enable_progress_bar=False, enable_model_summary=False, num_sanity_val_steps=1,
                         callbacks=[monitor, SlowValidation()])

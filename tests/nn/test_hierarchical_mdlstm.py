@@ -29,7 +29,7 @@ def _ceil(a: torch.Tensor, b: int) -> torch.Tensor:
 def test_shapes_and_out_lengths(pool: tuple, tile: tuple, merge: str) -> None:
     torch.manual_seed(0)
     enc = HierarchicalMDLSTMEncoder(
-        input_height=13, hidden_sizes=(2, 3, 4), conv_channels=(3, 5), pool=pool, tile=tile, merge=merge
+        input_size=13, hidden_sizes=(2, 3, 4), conv_channels=(3, 5), pool=pool, tile=tile, merge=merge
     )
     assert enc.output_size == (16 if merge == "concat" else 4)
     sw = enc.subsampling[1]
@@ -55,7 +55,7 @@ def test_default_architecture() -> None:
 def test_padding_invariance() -> None:
     """An item's features over its valid frames do not depend on the rest of the batch."""
     torch.manual_seed(0)
-    enc = HierarchicalMDLSTMEncoder(input_height=12, hidden_sizes=(2, 3, 4), conv_channels=(3, 5)).double().eval()
+    enc = HierarchicalMDLSTMEncoder(input_size=12, hidden_sizes=(2, 3, 4), conv_channels=(3, 5)).double().eval()
     lengths = torch.tensor([37, 9, 60, 1])
     x = torch.rand(4, 1, 12, 60, dtype=torch.float64)
     x_padded = x.clone()
@@ -74,7 +74,7 @@ def test_padding_invariance() -> None:
 def test_backward_reaches_every_parameter() -> None:
     torch.manual_seed(0)
     enc = HierarchicalMDLSTMEncoder(
-        input_height=16, hidden_sizes=(2, 3, 4), conv_channels=(3, 5), dropout=0.5, peephole=True
+        input_size=16, hidden_sizes=(2, 3, 4), conv_channels=(3, 5), dropout=0.5, peephole=True
     )
     x = torch.rand(2, 1, 16, 40, requires_grad=True)
     features, out_lengths = enc(x, torch.tensor([40, 23]))
@@ -91,7 +91,7 @@ def test_bad_settings_and_inputs_raise() -> None:
         HierarchicalMDLSTMEncoder(hidden_sizes=(2, 10, 50), conv_channels=(6,))
     with pytest.raises(ConfigError, match="dropout"):
         HierarchicalMDLSTMEncoder(dropout=1.0)
-    enc = HierarchicalMDLSTMEncoder(input_height=16, hidden_sizes=(2, 3), conv_channels=(3,), pool=((2, 2),))
+    enc = HierarchicalMDLSTMEncoder(input_size=16, hidden_sizes=(2, 3), conv_channels=(3,), pool=((2, 2),))
     with pytest.raises(ConfigError, match="height"):
         enc(torch.rand(1, 1, 20, 10), torch.tensor([10]))
     with pytest.raises(ConfigError, match="lengths must be"):
@@ -118,3 +118,13 @@ def test_forget_bias_reaches_every_layer():
     layers = [m for m in enc.modules() if isinstance(m, MDLSTM)]
     ref = [m for m in HierarchicalMDLSTMEncoder(forget_bias=1.0).modules() if isinstance(m, MDLSTM)]
     assert layers and all(not torch.equal(a.bias, b.bias) for a, b in zip(layers, ref))
+
+
+def test_frames_are_read_as_a_spectrogram_image():
+    enc = HierarchicalMDLSTMEncoder(input_size=8, hidden_sizes=(2, 3), conv_channels=(3,), pool=((2, 2),)).double().eval()
+    frames = torch.rand(2, 12, 8, dtype=torch.float64)
+    lengths = torch.tensor([12, 7])
+    with torch.no_grad():
+        a, la = enc(frames, lengths)
+        b, lb = enc(frames.permute(0, 2, 1).unsqueeze(1), lengths)  # (B, 1, F, T)
+    assert torch.equal(a, b) and torch.equal(la, lb)

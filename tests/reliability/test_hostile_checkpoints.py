@@ -18,7 +18,7 @@ from seqlab.checkpoint import ALLOWED_TARGETS, load_model
 from seqlab.errors import CheckpointError
 
 ALPHABET = {"symbols": ["a", "b"], "unit": "char"}
-GOOD_ENCODER = {"_target_": "seqlab.nn.BLSTMEncoder", "input_size": 8, "hidden_size": 4, "num_layers": 1}
+GOOD_ENCODER = {"_target_": "seqlab.nn.RecurrentEncoder", "input_size": 8, "hidden_size": 4, "num_layers": 1}
 GOOD_OPTIMIZER = {"_target_": "torch.optim.Adam", "_partial_": True, "lr": 0.001}
 
 
@@ -56,7 +56,7 @@ HOSTILE = {
     "interpolation in a string": lambda v: model(encoder={**GOOD_ENCODER, "cell": "${oc.env:HOME}"}),
     "an encoder where the module belongs": lambda v: dict(GOOD_ENCODER),
     "no target at all": lambda v: {"encoder": dict(GOOD_ENCODER)},
-    "non-string target": lambda v: model(encoder={**GOOD_ENCODER, "_target_": ["seqlab.nn.BLSTMEncoder"]}),
+    "non-string target": lambda v: model(encoder={**GOOD_ENCODER, "_target_": ["seqlab.nn.RecurrentEncoder"]}),
 }
 
 
@@ -99,7 +99,7 @@ def test_the_recipes_seqlab_writes_are_allowed(tmp_path: Path):
     state = instantiate(recipe, alphabet=Alphabet(["a", "b"]), metrics=["cer"]).state_dict()
     torch.save({"seqlab": {"alphabet": ALPHABET, "model": recipe}, "state_dict": state}, ckpt)
     module, _ = load_model(ckpt)
-    assert type(module.encoder).__name__ == "BLSTMEncoder"
+    assert type(module.encoder).__name__ == "RecurrentEncoder"
 
 
 def test_transcribe_refuses_with_status_2(tmp_path: Path):

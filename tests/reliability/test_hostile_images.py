@@ -17,7 +17,7 @@ from seqlab.data.readers.iam import parse_lines_row, read_lines_txt
 from seqlab.data.images import MAX_PIXELS, LineImageTransform, image_size, open_grey
 from seqlab.errors import DataFormatError, UnreadableFileError
 from seqlab.lit import CTCModule
-from seqlab.nn import BLSTMEncoder
+from seqlab.nn import RecurrentEncoder
 from seqlab.data.frontends import ImageFrontend
 from seqlab.recognizer import Recognizer
 from seqlab.text import Alphabet
@@ -122,7 +122,7 @@ def test_extreme_aspect_is_refused_before_resizing(tmp_path: Path):
 def tiny_image_recognizer():
     """An untrained 1 x 8 BLSTM over 24-pixel columns: enough to run transcribe end to end."""
     torch.manual_seed(0)
-    model = CTCModule(BLSTMEncoder(input_size=24, hidden_size=8, num_layers=1), Alphabet(list("abc ")),
+    model = CTCModule(RecurrentEncoder(input_size=24, hidden_size=8, num_layers=1), Alphabet(list("abc ")),
                       optimizer=partial(torch.optim.SGD, lr=0.1))
     return Recognizer(model, ImageFrontend(24), batch_size=2)
 

@@ -326,3 +326,20 @@ def test_timit_report_scores_39_phones(timit_report):
     for w in report["worst"]:  # speech: the posteriorgram of each worst utterance
         img = Image.open(timit_report / w["figure"])
         assert img.width > 400
+
+
+def test_evaluate_reads_only_its_split_and_scores_unknown_symbols(iam_run, tmp_path: Path):
+    """A new corpus: only a test list, and a reference symbol the model cannot write (scored, not refused)."""
+    folder = write_iam(tmp_path / "new", {"test": [("d01-000-00", "the dog"), ("d01-000-01", "a ßat")]}, height=32)
+    assert not (folder / "trainset.txt").exists()
+    out = tmp_path / "report"
+    proc = run_evaluate(f"checkpoint={iam_run['best']}", "data=iam", f"data.root={folder}", "data.num_workers=0",
+                        "worst=2", "bootstrap=50", f"report.dir={out}", cwd=tmp_path)
+    assert "cannot write ('ß' x1)" in proc.stdout + proc.stderr
+    report = load(out)
+    assert report["meta"]["out_of_alphabet"] == {"symbols": {"ß": 1}, "occurrences": 1, "utterances": 1}
+    [u] = [u for u in report["utterances"] if u["id"] == "d01-000-01"]
+    assert u["reference"] == "a ßat" and "ß" not in u["hypothesis"]
+    cer = u["scores"]["cer"]
+    assert cer["ref_length"] == 5 and cer["edits"] == editdistance.eval("a ßat", u["hypothesis"]) >= 1
+    assert "symbols the model cannot write | 1 in 1 reference(s): ß x1" in (out / "report.md").read_text()

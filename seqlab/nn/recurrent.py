@@ -1,4 +1,5 @@
-"""Deep bidirectional recurrent encoder (Graves et al. 2013, Graves 2008 for lines).
+"""The recurrent encoder: deep bidirectional LSTM (Graves et al. 2013, Graves 2008 for lines), GRU,
+peephole and Greff et al. LSTM variants, bidirectional or not.
 
 Reads a sequence of feature frames, or an image as a sequence of its pixel
 columns (Graves' offline handwriting setup), optionally stacking adjacent
@@ -103,7 +104,7 @@ def stack_frames(x: torch.Tensor, lengths: torch.Tensor, k: int) -> tuple[torch.
     return x, torch.div(lengths + k - 1, k, rounding_mode="floor")
 
 
-class BLSTMEncoder(nn.Module):
+class RecurrentEncoder(nn.Module):
     """Stacked bidirectional LSTM (or GRU, or a seqlab LSTM variant) over frames.
 
     Args:

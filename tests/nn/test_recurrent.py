@@ -2,14 +2,14 @@ import pytest
 import torch
 
 from seqlab.errors import ConfigError
-from seqlab.nn import BLSTMEncoder
-from seqlab.nn.blstm import image_to_frames, stack_frames
+from seqlab.nn import RecurrentEncoder
+from seqlab.nn.recurrent import image_to_frames, stack_frames
 
 
 @pytest.mark.parametrize("cell", ["lstm", "gru", "peephole"])
 @pytest.mark.parametrize("stack", [1, 3])
 def test_shapes(cell, stack):
-    enc = BLSTMEncoder(input_size=6, hidden_size=5, num_layers=2, frame_stack=stack, cell=cell)
+    enc = RecurrentEncoder(input_size=6, hidden_size=5, num_layers=2, frame_stack=stack, cell=cell)
     y, lengths = enc(torch.randn(3, 10, 6), torch.tensor([10, 7, 1]))
     assert y.shape == (3, -(-10 // stack), 10)
     assert lengths.tolist() == [-(-n // stack) for n in (10, 7, 1)]
@@ -33,7 +33,7 @@ def test_stack_frames_pads_with_zero():
 def test_padding_invariance(cell):
     """An item's output does not depend on the other items in its batch."""
     torch.manual_seed(0)
-    enc = BLSTMEncoder(input_size=4, hidden_size=6, num_layers=2, frame_stack=2, cell=cell).double().eval()
+    enc = RecurrentEncoder(input_size=4, hidden_size=6, num_layers=2, frame_stack=2, cell=cell).double().eval()
     lengths = torch.tensor([9, 4, 6])
     x = torch.randn(3, 9, 4, dtype=torch.double)
     for i, n in enumerate(lengths.tolist()):
@@ -47,6 +47,6 @@ def test_padding_invariance(cell):
 
 
 def test_wrong_feature_size_is_a_config_error():
-    enc = BLSTMEncoder(input_size=4, hidden_size=3, num_layers=1)
+    enc = RecurrentEncoder(input_size=4, hidden_size=3, num_layers=1)
     with pytest.raises(ConfigError, match="input_size"):
         enc(torch.randn(1, 5, 7), torch.tensor([5]))
