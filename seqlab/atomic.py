@@ -4,10 +4,9 @@ A file is written to a temporary name beside its destination, flushed to disk
 and renamed over it: ``os.replace`` within one folder is atomic, so a reader
 (or a run resumed after a crash) sees the old file or the new one, never half
 of one; :func:`remove_stale_temporaries` clears what killed writers left.
-Reports, metrics, language models and lexicons are written this way;
-checkpoints go through :class:`~seqlab.lit.checkpoint_io.AtomicCheckpointIO`
-and the rebuildable cache entries through
-:func:`seqlab.data.disk_cache.write_npy_atomic`.
+Everything seqlab writes goes through :class:`AtomicFile`: reports,
+metrics, language models, lexicons, checkpoints, cache entries and
+transcription output.
 """
 
 from __future__ import annotations
@@ -16,20 +15,74 @@ import os
 from pathlib import Path
 
 
+class AtomicFile:
+    """A file written under a temporary name beside ``path`` and renamed over it by :meth:`commit`.
+
+    The one atomic writer of seqlab: reports, metrics, language models,
+    lexicons, checkpoints (:class:`~seqlab.lit.checkpoint_io.AtomicCheckpointIO`),
+    cache entries (:mod:`seqlab.data.disk_cache`) and ``seqlab transcribe
+    --output`` all go through it. Leaving the ``with`` block without a commit
+    (an error, Ctrl-C, a run that failed) removes the temporary file: the old
+    file stays, or there is none.
+
+    Args:
+        path: the destination (its folder is created).
+        mode: ``"wb"`` or ``"w"`` (text, UTF-8); None opens nothing, for a
+            writer that takes a file name (an exporter): it writes ``tmp``.
+        fsync: flush to disk before the rename (off for cache entries, which
+            are rebuilt when damaged).
+
+    >>> with AtomicFile("out.txt", "w") as f:
+    ...     f.file.write("done\n")
+    ...     f.commit()
+    """
+
+    def __init__(self, path: str | Path, mode: str | None = "wb", fsync: bool = True) -> None:
+        if mode not in ("wb", "w", None):
+            raise ValueError(f"AtomicFile writes whole files: mode 'wb', 'w' or None, got {mode!r}")
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.tmp = temporary_name(self.path)
+        self.fsync = fsync
+        self.file = None if mode is None else open(self.tmp, mode, encoding="utf-8" if mode == "w" else None)  # noqa: SIM115
+        self.committed = False
+
+    def commit(self) -> Path:
+        """Flush what was written and rename it over ``path``."""
+        if self.file is not None:
+            self.file.flush()
+            if self.fsync:
+                os.fsync(self.file.fileno())
+            self.file.close()
+        elif self.fsync:
+            with open(self.tmp, "rb") as f:
+                os.fsync(f.fileno())
+        os.replace(self.tmp, self.path)
+        self.committed = True
+        return self.path
+
+    def discard(self) -> None:
+        """Remove the temporary file (nothing happens to ``path``)."""
+        try:
+            if self.file is not None:
+                self.file.close()
+        except OSError:  # flushing a discarded file may fail (disk full): it is discarded anyway
+            pass
+        self.tmp.unlink(missing_ok=True)
+
+    def __enter__(self) -> AtomicFile:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if not self.committed:
+            self.discard()
+
+
 def write_atomic(path: str | Path, data: bytes) -> Path:
     """Write ``data`` to a temporary file beside ``path``, fsync it, and rename it over ``path``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temporary_name(path)
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    with AtomicFile(path) as f:
+        f.file.write(data)
+        return f.commit()
 
 
 def write_text_atomic(path: str | Path, text: str) -> Path:

@@ -46,7 +46,6 @@ Custom autograd Functions are opaque to tracing, so these do not export, and
 from __future__ import annotations
 
 import json
-import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,6 +54,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from seqlab.atomic import AtomicFile, write_text_atomic
 from seqlab.errors import SeqlabError
 
 FORMATS = ("torchscript", "onnx", "export")
@@ -148,9 +148,8 @@ def export_module(model: nn.Module, info, fmt: str, out: str | Path, example_len
     frontend = info.build_frontend()
     net = ExportableNetwork(model.eval(), frontend.time_axis).eval()
     out = Path(out)
-    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
-    try:
-        runner = _EXPORTERS[fmt](net, example_inputs(frontend, example_length), tmp)
+    with AtomicFile(out, mode=None) as staged:  # the exporters write a file by name: staged.tmp
+        runner = _EXPORTERS[fmt](net, example_inputs(frontend, example_length), staged.tmp)
         diff = check(net, runner, frontend, check_lengths)
         if diff is not None and diff > tolerance:
             raise ExportError(
@@ -158,11 +157,9 @@ def export_module(model: nn.Module, info, fmt: str, out: str | Path, example_len
                 f"(> {tolerance}) on inputs of length {check_lengths}: the trace does not generalise "
                 f"beyond the example length for {_encoder(net)}"
             )
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
+        staged.commit()
     meta = out.with_name(out.name + ".json")
-    meta.write_text(json.dumps({
+    write_text_atomic(meta, json.dumps({
         "format": fmt, "inputs": INPUT_NAMES, "outputs": OUTPUT_NAMES, "blank": 0,
         "input_layout": frontend.input_layout, "alphabet": info.alphabet, "frontend": info.frontend,
         "text": info.text, "checkpoint": checkpoint,

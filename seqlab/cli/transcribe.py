@@ -328,7 +328,7 @@ def format_result(t, uid: str, fmt: str) -> str:
 
 
 class AtomicOutput:
-    """Stdout, or a file written through a temporary name beside it and renamed over it by :meth:`commit`.
+    """Stdout, or a file written through :class:`seqlab.atomic.AtomicFile` and put in place by :meth:`commit`.
 
     Leaving the ``with`` block without a commit (an error, Ctrl-C) removes the
     temporary file: a failed run leaves the old file or none, never part of one.
@@ -337,45 +337,40 @@ class AtomicOutput:
     """
 
     def __init__(self, path: Path | None) -> None:
-        self.path = path
-        self.tmp: Path | None = None
+        self.atomic = None
         self.stream: TextIO = sys.stdout
-        self.committed = False
         if path is None:
             return
         if path.exists() and not path.is_file():
-            self.stream = open(path, "w", encoding="utf-8")
+            self.stream = open(path, "w", encoding="utf-8")  # noqa: SIM115 (closed by commit or __exit__)
         else:
-            from seqlab.atomic import remove_stale_temporaries, temporary_name
+            from seqlab.atomic import AtomicFile, remove_stale_temporaries
 
             remove_stale_temporaries(path.parent, glob_escape(path.name))  # what a killed run left
-            self.tmp = temporary_name(path)
-            self.stream = open(self.tmp, "w", encoding="utf-8")
+            self.atomic = AtomicFile(path, "w")
+            self.stream = self.atomic.file
 
     def write(self, text: str) -> None:
         self.stream.write(text)
 
     def commit(self) -> None:
         """Flush everything written and, for a file, put it in place."""
-        self.stream.flush()
-        if self.tmp is not None:
-            os.fsync(self.stream.fileno())
-        if self.stream is not sys.stdout:
+        if self.atomic is not None:
+            self.atomic.commit()
+        elif self.stream is not sys.stdout:
             self.stream.close()
-        if self.tmp is not None:
-            os.replace(self.tmp, self.path)
-        self.committed = True
+        else:
+            self.stream.flush()
 
     def __enter__(self) -> AtomicOutput:
         return self
 
     def __exit__(self, *exc) -> None:
-        if self.committed or self.stream is sys.stdout:
-            return
-        with contextlib.suppress(OSError):  # flushing a discarded output may fail (disk full): it is discarded anyway
-            self.stream.close()
-        if self.tmp is not None:
-            self.tmp.unlink(missing_ok=True)
+        if self.atomic is not None:
+            self.atomic.__exit__(*exc)
+        elif self.stream is not sys.stdout and not self.stream.closed:
+            with contextlib.suppress(OSError):
+                self.stream.close()
 
 
 def open_output(path: str | None, fmt: str) -> AtomicOutput:

@@ -11,11 +11,11 @@ a damaged entry reads as missing and is rebuilt.
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 
 import numpy as np
 
+from seqlab.atomic import AtomicFile
 from seqlab.errors import UnreadableFileError
 
 
@@ -49,9 +49,7 @@ def read_npy(path: Path) -> np.ndarray | None:
 
 
 def write_npy_atomic(path: Path, array: np.ndarray) -> None:
-    """``np.save`` through a temporary file in the same folder and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "wb") as f:
-        np.save(f, array)
-    os.replace(tmp, path)
+    """``np.save`` through a temporary file in the same folder and a rename (no fsync: a damaged entry is rebuilt)."""
+    with AtomicFile(path, fsync=False) as f:
+        np.save(f.file, array)
+        f.commit()

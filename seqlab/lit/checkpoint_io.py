@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Any
 
 import torch
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 
-from seqlab.atomic import temporary_name
+from seqlab.atomic import AtomicFile
 from seqlab.checkpoint import load_plain
 
 
@@ -30,14 +28,6 @@ class AtomicCheckpointIO(TorchCheckpointIO):
         return load_plain(path, map_location=map_location or "cpu")  # weights_only=True, whatever was asked
 
     def save_checkpoint(self, checkpoint: dict[str, Any], path, storage_options: Any | None = None) -> None:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = temporary_name(path)
-        try:
-            with open(tmp, "wb") as f:
-                torch.save(checkpoint, f)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
+        with AtomicFile(path) as f:
+            torch.save(checkpoint, f.file)
+            f.commit()

@@ -17,6 +17,7 @@ from omegaconf.errors import MissingMandatoryValue
 from seqlab.cli.hydra_app import CONFIG_DIR
 from seqlab.nn.crnn import CRNNEncoder
 from seqlab.nn.hierarchical_mdlstm import HierarchicalMDLSTMEncoder
+from tests.cli.test_config_invariants import build
 
 
 def config(*overrides: str):
@@ -24,22 +25,22 @@ def config(*overrides: str):
         return compose("train", overrides=["run_dir=unused", *overrides])
 
 
-def test_iam_crnn_has_the_papers_settings():
-    cfg = config("experiment=iam_crnn", "data.root=/data/IAM")
+def test_iam_crnn_has_the_papers_settings(tmp_path):
+    cfg, _, model, _ = build(["experiment=iam_crnn"], tmp_path)  # as seqlab train builds it: monitor, input size
     assert cfg.data._target_ == "seqlab.data.IAMDataModule" and cfg.data.height == 128
     assert cfg.data.batch_size == 16 and cfg.monitor == "val/cer"
     assert cfg.model.optimizer._target_ == "torch.optim.RMSprop" and cfg.model.optimizer.lr == 3e-4
     assert cfg.callbacks.early_stopping.monitor == "val/cer"
     assert cfg.trainer.accelerator == "auto" and cfg.trainer.max_time is None
-    enc = instantiate(cfg.model.encoder)
+    enc = model.encoder
     assert isinstance(enc, CRNNEncoder) and enc.input_size == 128 and enc.output_size == 512
     assert instantiate(cfg.data.augmentation).morphology == 3
 
 
-def test_iam_mdlstm_is_the_hierarchy_of_pham_et_al():
-    cfg = config("experiment=iam_mdlstm", "data.root=/data/IAM", "data.train_list=/lists/train.txt")
+def test_iam_mdlstm_is_the_hierarchy_of_pham_et_al(tmp_path):
+    cfg, _, model, _ = build(["experiment=iam_mdlstm", "data.train_list=/lists/train.txt"], tmp_path)
     assert cfg.data.train_list == "/lists/train.txt" and cfg.monitor == "val/cer"
-    enc = instantiate(cfg.model.encoder)
+    enc = model.encoder
     assert isinstance(enc, HierarchicalMDLSTMEncoder)
     assert [lstm.hidden_size for lstm in enc.lstms] == [2, 10, 50]
     assert enc.dropout.p == 0.5
@@ -62,7 +63,7 @@ def test_iam_crnn_on_an_iam_sized_synthetic_corpus():
 
 
 @pytest.mark.parametrize("experiment", ["synth_blstm_cpu", "synth_crnn_cpu", "synth_mdlstm_cpu"])
-def test_cpu_presets_stay_in_the_default_budget(experiment):
+def test_cpu_presets_stay_in_the_default_budget(experiment, tmp_path):
     cfg = config(f"experiment={experiment}")
     default = config()
     assert cfg.data._target_ == "seqlab.data.SyntheticIAMDataModule"
@@ -70,7 +71,7 @@ def test_cpu_presets_stay_in_the_default_budget(experiment):
     if experiment == "synth_blstm_cpu":
         assert OmegaConf.to_container(cfg, resolve=False) == OmegaConf.to_container(default, resolve=False)
         return
-    enc = instantiate(cfg.model.encoder)
+    enc = build([f"experiment={experiment}"], tmp_path)[2].encoder
     x = torch.rand(2, 1, cfg.data.height, 200)
     features, lengths = enc(x, torch.tensor([200, 120]))
     assert features.shape == (2, int(lengths.max()), enc.output_size)
