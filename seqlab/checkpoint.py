@@ -35,6 +35,7 @@ import numpy as np
 import torch
 
 from seqlab.errors import CheckpointError, ConfigError
+from seqlab.nn import ENCODERS
 from seqlab.text import Alphabet
 
 log = logging.getLogger(__name__)
@@ -47,12 +48,8 @@ FORMAT_VERSION = 2
 # is allowed only where seqlab writes it (optimizers and schedulers, which the
 # module calls with its parameters).
 _MODULES = ("seqlab.lit.CTCModule", "seqlab.lit.ctc_module.CTCModule")
-_ENCODERS = (
-    "seqlab.nn.RecurrentEncoder", "seqlab.nn.recurrent.RecurrentEncoder",
-    "seqlab.nn.BLSTMEncoder", "seqlab.nn.blstm.BLSTMEncoder",  # its name before 0.2 (encoder_recipe renames it)
-    "seqlab.nn.CRNNEncoder", "seqlab.nn.crnn.CRNNEncoder",
-    "seqlab.nn.HierarchicalMDLSTMEncoder", "seqlab.nn.hierarchical_mdlstm.HierarchicalMDLSTMEncoder",
-)
+_ENCODERS = tuple(name for cls in ENCODERS for name in (f"seqlab.nn.{cls.__name__}", f"{cls.__module__}.{cls.__name__}"))
+_ENCODERS += ("seqlab.nn.BLSTMEncoder", "seqlab.nn.blstm.BLSTMEncoder")  # RecurrentEncoder before 0.2 (see RENAMED)
 _OPTIMIZERS = tuple(f"torch.optim.{n}" for n in ("SGD", "Adam", "AdamW", "RMSprop", "Adadelta", "Adagrad", "Adamax", "NAdam"))
 _SCHEDULERS = tuple(
     f"torch.optim.lr_scheduler.{n}"

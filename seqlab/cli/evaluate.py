@@ -17,7 +17,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from seqlab.checkpoint import CheckpointInfo, read_checkpoint, trained_preprocessing
-from seqlab.report.evaluate import check_split
+from seqlab.report.decoding import check_split
 from seqlab.cli.config_types import check_config_types
 from seqlab.cli.hydra_app import given_keys, run_hydra
 from seqlab.errors import ConfigError

@@ -420,6 +420,23 @@ def main(argv: Sequence[str] | None = None, prog: str = "seqlab transcribe") -> 
         return 1
 
 
+def found_inputs(args, suffixes, noun: str, none_found: str):
+    """The inputs' files (:func:`scan_inputs`), their problems and skips said on stderr.
+
+    Raises:
+        ConfigError: ``none_found`` when no file is left, or two inputs have one id.
+    """
+    scan = scan_inputs(args.inputs, suffixes, noun)
+    check_unique_ids(scan.files, args.format)
+    for msg in scan.problems:
+        print(f"{args.prog}: {msg}", file=sys.stderr)
+    for name, reason in scan.skipped:
+        print(f"{args.prog}: skipped {name}: {reason.one}", file=sys.stderr)
+    if not scan.files:
+        raise ConfigError(none_found)
+    return scan
+
+
 def _transcribe(args, out: AtomicOutput) -> int:
     """Load the model, find the inputs and transcribe them into ``out``; returns the exit status.
 
@@ -447,14 +464,7 @@ def _transcribe(args, out: AtomicOutput) -> int:
     if args.format == "ctm" and rec.frontend.unit != "seconds":
         raise ConfigError(f"--format ctm is for speech models (times in seconds); {args.checkpoint} reads "
                           f"{rec.frontend.noun}s (use --format jsonl for the words' ranges in {rec.frontend.unit}, or txt)")
-    scan = scan_inputs(args.inputs, rec.suffixes, rec.frontend.noun)
-    check_unique_ids(scan.files, args.format)
-    for msg in scan.problems:
-        print(f"{prog}: {msg}", file=sys.stderr)
-    for name, reason in scan.skipped:
-        print(f"{prog}: skipped {name}: {reason.one}", file=sys.stderr)
-    if not scan.files:
-        raise ConfigError("no input files found")
+    scan = found_inputs(args, rec.suffixes, rec.frontend.noun, "no input files found")
     failed = run(rec, scan.files, args, out)
     if failed or scan.skipped or scan.problems:
         print(f"{prog}: {summary(scan, len(failed))}", file=sys.stderr)
@@ -470,14 +480,7 @@ def _transcribe_pages(rec, args, out: AtomicOutput) -> int:
     pages_out = Path(args.pages_out)
     if pages_out.exists() and not pages_out.is_dir():
         raise ConfigError(f"--pages-out {pages_out}: is a file; give a folder (it is created if missing)")
-    scan = scan_inputs(args.inputs, DOCUMENT_SUFFIXES, "page")
-    check_unique_ids(scan.files, args.format)
-    for msg in scan.problems:
-        print(f"{prog}: {msg}", file=sys.stderr)
-    for name, reason in scan.skipped:
-        print(f"{prog}: skipped {name}: {reason.one}", file=sys.stderr)
-    if not scan.files:
-        raise ConfigError("no PAGE-XML or ALTO files found")
+    scan = found_inputs(args, DOCUMENT_SUFFIXES, "page", "no PAGE-XML or ALTO files found")
     targets = page_outputs(scan.files, pages_out)
     failed: list[str] = []
     lines = 0

@@ -12,7 +12,12 @@ from seqlab.nn.hierarchical_mdlstm import HierarchicalMDLSTMEncoder
 from seqlab.nn.mdlstm import MDLSTM
 from seqlab.nn.recurrent import RecurrentEncoder
 
+# The encoders a model config (model.encoder._target_) and a checkpoint may name. A new encoder is
+# one file in seqlab/nn/ and one entry here (and a config group in seqlab/conf/model/).
+ENCODERS: tuple[type, ...] = (RecurrentEncoder, CRNNEncoder, HierarchicalMDLSTMEncoder)
+
 __all__ = [
+    "ENCODERS",
     "CRNNEncoder", "CTCHead", "CTCModel", "CustomLSTM", "HierarchicalMDLSTMEncoder", "LSTMVariant", "MDLSTM",
     "PRESETS", "RecurrentEncoder", "ctc_loss", "min_ctc_frames", "resolve_variant",
 ]

@@ -175,13 +175,11 @@ class CRNNEncoder(nn.Module):
         return lengths
 
     def forward(self, x: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
-        """Encode a batch of text lines.
+        """Encode a batch of lines (or of spectrograms).
 
         Args:
-            x: (B, C, H, W) images, ink = 1, background = 0, padded with zeros
-                on the right to a common width; or (B, T, F) frames, read as
-                (B, C, F / C, T) images.
-            lengths: (B,) long, valid width of each image in pixels (frames).
+            x, lengths: (B, C, H, W) images (ink = 1) or (B, T, F) frames, zero-padded on the
+                right, and their (B,) valid widths; see :func:`seqlab.nn.inputs.as_image`.
 
         Returns:
             features: (B, T, F) with T = floor(W / s), s = ``subsampling[1]``;

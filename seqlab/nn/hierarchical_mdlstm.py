@@ -160,13 +160,11 @@ class HierarchicalMDLSTMEncoder(nn.Module):
         return layers
 
     def forward(self, x: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
-        """Encode a batch of text lines.
+        """Encode a batch: ``x`` and ``lengths`` as :func:`seqlab.nn.inputs.as_image` takes them.
 
         Args:
-            x: (B, C, H, W) images, ink = 1, background = 0, padded with zeros
-                on the right to a common width; or (B, T, F) frames, read as
-                (B, C, F / C, T) images.
-            lengths: (B,) long, valid width of each image in pixels (frames).
+            x: (B, C, H, W) images (ink = 1, zero-padded right) or (B, T, F) frames.
+            lengths: (B,) long, each item's valid width (pixels or frames).
 
         Returns:
             features: (B, T, F) with T = ceil(W / s), s = ``subsampling[1]``;

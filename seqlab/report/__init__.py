@@ -1,7 +1,10 @@
 """Evaluation reports: error rates with bootstrap intervals, error breakdowns and plots.
 
-``seqlab evaluate`` runs :func:`evaluate_checkpoint`; the parts are usable
-on their own: :mod:`~seqlab.report.alignment` (S/D/I and confusions),
+``seqlab evaluate`` (:mod:`seqlab.cli.evaluate`, the command) runs
+:func:`evaluate_checkpoint` (:mod:`~seqlab.report.build`: checkpoint and data
+in, report folder out), which decodes the split with
+:mod:`~seqlab.report.decoding`; the parts are usable on their own:
+:mod:`~seqlab.report.alignment` (S/D/I and confusions),
 :mod:`~seqlab.report.stats` (bootstrap intervals, paired test),
 :mod:`~seqlab.report.summary` (the report's numbers), :mod:`~seqlab.report.plots`
 and :mod:`~seqlab.report.render`.

@@ -19,7 +19,7 @@ from seqlab.data.batch import Collate
 from seqlab.data.module import CorpusDataModule
 from seqlab.errors import ConfigError
 from seqlab.report import plots
-from seqlab.report.evaluate import check_recipe, make_decoder, pick_device, posteriors, transcribe
+from seqlab.report.decoding import check_recipe, make_decoder, pick_device, posteriors, transcribe
 from seqlab.report.render import write_report
 from seqlab.report.summary import (
     comparison, confusion_counts, confusion_list, corpus_scores, group_scores, length_bins, phone_matrix,

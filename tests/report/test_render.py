@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from seqlab.errors import ConfigError
-from seqlab.report.evaluate import check_recipe
+from seqlab.report.decoding import check_recipe
 from seqlab.report.render import html_diff, md_diff, plain
 
 
