@@ -9,6 +9,14 @@ cell at a time) only runs where it finishes in reasonable time
 reference run back to back, so that load from other processes hits both alike;
 the table reports medians.
 
+Against the limit: next to each case, a cuDNN/oneDNN ``nn.LSTM`` with the same
+hidden size N and input size C runs over the same number of steps per
+direction (H * W, one sequence per image and direction: batch 4B), forward and
+backward. Per pixel and direction the 2-D cell does 5N (C + 2N) multiply-adds
+(five gates, two predecessors), the 1-D cell 4N (C + N); the column "per MAC"
+is the MDLSTM's time per multiply-add over the LSTM's, the factor by which the
+anti-diagonal layer falls short of the CPU's best LSTM kernel.
+
     seqlab bench mdlstm --threads 2 --repeats 5 --reference-repeats 3
 """
 
@@ -28,6 +36,7 @@ from types import ModuleType
 import torch
 from torch import Tensor
 
+from seqlab.atomic import write_text_atomic
 from seqlab.nn.mdlstm import MDLSTM
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -64,6 +73,9 @@ def bench_case(
     limit = args.reference_max_pixels if device.type == "cpu" else args.cuda_reference_max_pixels
     with_reference = height * width <= limit
     runs: dict[str, Callable[[], Tensor]] = {"fast": lambda: layer(x)}
+    lstm = torch.nn.LSTM(args.channels, args.hidden, batch_first=True).to(device)
+    seq = torch.rand(4 * args.batch, height * width, args.channels, device=device, requires_grad=True)
+    runs["lstm"] = lambda: lstm(seq)[0]
     if with_reference:
         runs["reference"] = lambda: reference(layer, x)
     for _ in range(args.warmup):
@@ -71,6 +83,8 @@ def bench_case(
     times: dict[str, list[tuple[float, float]]] = {name: [] for name in runs}
     for r in range(args.repeats):
         times["fast"].append(time_step(runs["fast"], device))
+        if r < args.lstm_repeats:
+            times["lstm"].append(time_step(runs["lstm"], device))
         if with_reference and r < args.reference_repeats:
             times["reference"].append(time_step(runs["reference"], device))
     row: dict = {"device": device.type, "size": f"{height}x{width}", "peephole": peephole}
@@ -82,6 +96,10 @@ def bench_case(
             "times_s": [t for _, t in samples],
         }
     row["speedup"] = row["reference"]["median_s"] / row["fast"]["median_s"] if with_reference else None
+    n, c = args.hidden, args.channels
+    macs = {"fast": 5 * n * (c + 2 * n), "lstm": 4 * n * (c + n)}  # per pixel (step) and direction
+    row["macs_per_step"] = macs
+    row["per_mac_vs_lstm"] = (row["fast"]["median_s"] / macs["fast"]) / (row["lstm"]["median_s"] / macs["lstm"])
     return row
 
 
@@ -92,7 +110,8 @@ def print_row(row: dict) -> None:
     speedup = f"{row['speedup']:8.1f}x" if row["speedup"] else f"{'-':>9s}"
     print(
         f"{row['device']:6s} {row['size']:>8s} {str(row['peephole']):>9s} "
-        f"{fast['forward_median_s'] * 1e3:10.1f} {fast['median_s'] * 1e3:12.1f} {ref_s} {speedup}",
+        f"{fast['forward_median_s'] * 1e3:10.1f} {fast['median_s'] * 1e3:12.1f} {ref_s} {speedup} "
+        f"{row['lstm']['median_s'] * 1e3:12.1f} {row['per_mac_vs_lstm']:8.2f}x",
         flush=True,
     )
 
@@ -111,6 +130,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=1, help="untimed calls of the fast layer per case")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--reference-repeats", type=int, default=3, help="timed reference calls (at most --repeats)")
+    parser.add_argument("--lstm-repeats", type=int, default=3, help="timed nn.LSTM calls (at most --repeats)")
     parser.add_argument(
         "--reference-max-pixels", type=int, default=32 * 256, help="largest H * W the reference runs at on the CPU"
     )
@@ -135,7 +155,7 @@ def main() -> None:
         f"threads={args.threads}, medians of {args.repeats} (reference: {args.reference_repeats})"
     )
     print(f"{'device':6s} {'size':>8s} {'peephole':>9s} {'fast fwd ms':>10s} {'fast f+b ms':>12s} "
-          f"{'ref f+b ms':>12s} {'speed-up':>9s}")
+          f"{'ref f+b ms':>12s} {'speed-up':>9s} {'LSTM f+b ms':>12s} {'per MAC':>9s}")
     rows = []
     for device in devices:
         for height, width in sizes:
@@ -150,8 +170,7 @@ def main() -> None:
         "cuda_device": torch.cuda.get_device_name() if "cuda" in devices else None,
         "results": rows,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    write_text_atomic(args.out, json.dumps(result, indent=2) + "\n")
     print(f"\nwrote {args.out}")
 
 

@@ -41,33 +41,33 @@ import numpy as np
 import torch
 from PIL import Image
 
+from seqlab.atomic import write_text_atomic
 from seqlab.recognizer import Prepared, Recognizer
 
 
-def synthetic_speech(batch_size: int, decoder: str) -> Recognizer:
+def synthetic_speech(batch_size: int, decoder: str, quantize: str | None = None) -> Recognizer:
     from seqlab.data.features import FeatureStats, FilterbankFeatures
     from seqlab.data.frontends import SpeechFrontend
-    from seqlab.lit import CTCModule
-    from seqlab.nn import RecurrentEncoder
+    from seqlab.nn import CTCModel, RecurrentEncoder
     from seqlab.text import Alphabet
     from seqlab.text.phones import TIMIT_PHONES_61
 
+    torch.manual_seed(0)
     features = FilterbankFeatures()
-    model = CTCModule(RecurrentEncoder(features.feature_size, 250, 3), Alphabet(TIMIT_PHONES_61, unit="token"),
-                      optimizer=None)
+    model = CTCModel(RecurrentEncoder(features.feature_size, 250, 3), Alphabet(TIMIT_PHONES_61, unit="token"))
     frontend = SpeechFrontend(features=features, stats=FeatureStats.identity(features.feature_size))
-    return Recognizer(model, frontend, batch_size=batch_size, decoder=decoder)
+    return Recognizer(model, frontend, batch_size=batch_size, decoder=decoder, quantize=quantize)
 
 
-def synthetic_handwriting(batch_size: int, decoder: str) -> Recognizer:
+def synthetic_handwriting(batch_size: int, decoder: str, quantize: str | None = None) -> Recognizer:
     from seqlab.data.frontends import ImageFrontend
-    from seqlab.lit import CTCModule
-    from seqlab.nn import RecurrentEncoder
+    from seqlab.nn import CTCModel, RecurrentEncoder
     from seqlab.text import Alphabet
 
+    torch.manual_seed(0)
     alphabet = Alphabet(tuple(chr(c) for c in range(32, 127)))  # printable ASCII, as IAM's ~80 symbols
-    model = CTCModule(RecurrentEncoder(24, 128, 2, frame_stack=4), alphabet, optimizer=None)
-    return Recognizer(model, ImageFrontend(height=24), batch_size=batch_size, decoder=decoder)
+    model = CTCModel(RecurrentEncoder(24, 128, 2, frame_stack=4), alphabet)
+    return Recognizer(model, ImageFrontend(height=24), batch_size=batch_size, decoder=decoder, quantize=quantize)
 
 
 def speech_inputs(rec: Recognizer, count: int, seed: int = 0) -> list:
@@ -155,6 +155,7 @@ def main(argv=None) -> int:
     p.add_argument("--lm", help="with --checkpoint: KenLM n-gram for the beam search (implies --decoder beam)")
     p.add_argument("--lm-weight", type=float, default=2.0)
     p.add_argument("--word-score", type=float, default=0.0)
+    p.add_argument("--quantize", choices=("int8",), help="also time the network quantised (dynamic int8)")
     p.add_argument("--repeats", type=int, default=3, help="passes; the median is reported (default: 3)")
     p.add_argument("--out", type=Path, default=Path("benchmarks/results/transcribe.json"))
     args = p.parse_args(argv)
@@ -167,35 +168,38 @@ def main(argv=None) -> int:
     torch.set_num_threads(args.threads)
 
     results = {}
+    schemes = [None] + ([args.quantize] if args.quantize else [])
     if args.synthetic:
-        speech = synthetic_speech(args.batch_size, args.decoder)
-        results[f"speech 3x250 BLSTM, {args.decoder}"] = bench(speech, speech_inputs(speech, args.utterances),
-                                                              args.repeats)
-        lines = synthetic_handwriting(args.batch_size, args.decoder)
-        results[f"handwriting 2x128 BLSTM, {args.decoder}"] = bench(lines, line_inputs(lines, args.utterances),
-                                                                   args.repeats)
+        for scheme in schemes:
+            tag = f", {scheme}" if scheme else ""
+            speech = synthetic_speech(args.batch_size, args.decoder, scheme)
+            results[f"speech 3x250 BLSTM, {args.decoder}{tag}"] = bench(
+                speech, speech_inputs(speech, args.utterances), args.repeats)
+            lines = synthetic_handwriting(args.batch_size, args.decoder, scheme)
+            results[f"handwriting 2x128 BLSTM, {args.decoder}{tag}"] = bench(
+                lines, line_inputs(lines, args.utterances), args.repeats)
     else:
-        rec = Recognizer.from_checkpoint(args.checkpoint, batch_size=args.batch_size, decoder=args.decoder,
-                                         lexicon=args.lexicon, lm=args.lm, lm_weight=args.lm_weight,
-                                         word_score=args.word_score)
-        loaders = file_inputs(rec, args.inputs)
-        if not loaders:
-            p.error("no input files found")
-        name = f"{Path(args.checkpoint).name}, {args.decoder}"
-        if args.lexicon or args.lm:
-            name += " + " + " + ".join(x for x, v in (("lexicon", args.lexicon), ("LM", args.lm)) if v)
-        results[name] = bench(rec, loaders, args.repeats)
+        settings = {"lexicon": args.lexicon, "lm": args.lm}
+        if args.decoder == "beam":
+            settings.update(lm_weight=args.lm_weight, word_score=args.word_score)
+        for scheme in schemes:
+            rec = Recognizer.from_checkpoint(args.checkpoint, batch_size=args.batch_size, decoder=args.decoder,
+                                             decoder_settings=settings, quantize=scheme)
+            loaders = file_inputs(rec, args.inputs)
+            if not loaders:
+                p.error("no input files found")
+            name = f"{Path(args.checkpoint).name}, {args.decoder}"
+            if args.lexicon or args.lm:
+                name += " + " + " + ".join(x for x, v in (("lexicon", args.lexicon), ("LM", args.lm)) if v)
+            results[name + (f", {scheme}" if scheme else "")] = bench(rec, loaders, args.repeats)
 
     print(f"threads={args.threads} batch_size={args.batch_size} torch={torch.__version__} cpu_count={os.cpu_count()}")
     print(table(results))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = args.out.with_name(f".{args.out.name}.tmp-{os.getpid()}")
-    tmp.write_text(json.dumps({
+    write_text_atomic(args.out, json.dumps({
         "config": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
         "torch": torch.__version__, "cpu": platform.machine(), "cpu_count": os.cpu_count(),
         "results": results,
     }, indent=2) + "\n")
-    os.replace(tmp, args.out)
     print(f"wrote {args.out}")
     return 0
 

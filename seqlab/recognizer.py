@@ -67,8 +67,9 @@ class Transcription:
         unit: ``seconds`` (audio) or ``pixels`` (x in the original image).
         frames: encoder output frames.
         extent: the input's duration (s) or original width (pixels).
-        aligned: False when the hypothesis needs more frames than the input has
-            (possible with a lexicon only): then there are no tokens or words.
+        aligned: False when the recognizer does not align (``align=False``) or
+            the hypothesis needs more frames than the input has (possible with
+            a lexicon only): then there are no tokens or words.
     """
 
     source: str
@@ -101,6 +102,11 @@ class Recognizer:
         batch_size: inputs per forward pass.
         text: the checkpoint's :class:`~seqlab.text.normalize.TextNormalization`;
             hypotheses are turned back from the model's order (:meth:`from_model`).
+        align: align each hypothesis to its frames (the tokens' and words'
+            positions); False leaves ``tokens`` and ``words`` empty, for output
+            that needs only text and confidence.
+        quantize: ``int8`` runs the recurrent and linear layers in int8 on the
+            CPU (:mod:`seqlab.nn.quantize`); None keeps float32.
     """
 
     def __init__(
@@ -112,15 +118,22 @@ class Recognizer:
         decoder_settings: dict | None = None,
         batch_size: int = 16,
         text=None,
+        align: bool = True,
+        quantize: str | None = None,
     ) -> None:
         if batch_size < 1:
             raise ConfigError(f"batch_size must be >= 1, got {batch_size}")
         self.frontend = frontend
         self.device = torch.device(device)
         self.model = model.to(self.device).eval()
+        if quantize is not None:
+            from seqlab.nn.quantize import quantize as quantized
+
+            self.model = quantized(self.model, quantize)
         self.alphabet = model.alphabet
         self.text = text
         self.batch_size = batch_size
+        self.align = align
         self.decoder_name = decoder
         self.decoder = build_decoder(decoder, self.alphabet, **(decoder_settings or {}))
         self.collate = Collate(frontend.pad)
@@ -227,6 +240,9 @@ class Recognizer:
             confidence=sequence_confidence(log_probs, labels),
             unit=scale.unit, frames=frames, extent=item.extent,
         )
+        if not self.align:
+            t.aligned = False
+            return t
         spans = align_labels(log_probs, labels)
         if spans is None:
             t.aligned = False

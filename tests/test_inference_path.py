@@ -33,12 +33,16 @@ def test_importing_the_recognizer_loads_no_training_stack():
     assert loaded_after("import seqlab.recognizer, seqlab.checkpoint") == []
 
 
-def test_transcribing_loads_no_training_stack(iam_run: Path):
+@pytest.mark.parametrize("align", [True, False])
+def test_transcribing_loads_no_training_stack(iam_run: Path, align: bool):
+    """A handwriting model loads no audio stack either, unless it aligns (torchaudio's forced alignment)."""
     image = next((iam_run.parent / "iam" / "lines").rglob("*.png"))
-    code = ("from seqlab.recognizer import Recognizer\n"
-            f"rec = Recognizer.from_checkpoint({str(iam_run / 'checkpoints' / 'best.ckpt')!r})\n"
-            f"assert rec.transcribe([{str(image)!r}])[0].text is not None")
-    assert loaded_after(code) == []
+    code = ("import sys\nfrom seqlab.recognizer import Recognizer\n"
+            f"rec = Recognizer.from_checkpoint({str(iam_run / 'checkpoints' / 'best.ckpt')!r}, align={align})\n"
+            f"[t] = rec.transcribe([{str(image)!r}])\n"
+            f"assert bool(t.words) == {align}\n"
+            "print('torchaudio' if 'torchaudio' in sys.modules else '')")
+    assert loaded_after(code) == (["torchaudio"] if align else [])
 
 
 def legacy_checkpoint(path: Path, encoder: dict, module: torch.nn.Module, alphabet: Alphabet) -> Path:
@@ -65,3 +69,18 @@ def test_checkpoints_with_the_old_encoder_names_load(tmp_path: Path):
         assert type(model.encoder) is type(encoder)
         with torch.no_grad():
             assert torch.equal(model(x, lengths)[0], original(x, lengths)[0]), name
+
+
+def test_transcribe_quantized_and_plain_text(iam_run: Path, tmp_path: Path):
+    images = sorted((iam_run.parent / "iam" / "lines").rglob("*.png"))[:4]
+    ckpt = str(iam_run / "checkpoints" / "best.ckpt")
+    outputs = {}
+    for name, extra in {"float32": [], "int8": ["--quantize", "int8"]}.items():
+        out = tmp_path / f"{name}.txt"
+        proc = subprocess.run([sys.executable, "-m", "seqlab", "transcribe", ckpt, *map(str, images), "--format", "txt",
+                               "--output", str(out), "--no-progress", *extra], capture_output=True, text=True,
+                              timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        outputs[name] = out.read_text().splitlines()
+    assert len(outputs["int8"]) == len(outputs["float32"]) == 4
+    assert [line.split("\t")[0] for line in outputs["int8"]] == [line.split("\t")[0] for line in outputs["float32"]]

@@ -81,6 +81,7 @@ def evaluate(cfg: DictConfig) -> Path:
         device=cfg.device,
         data_config=OmegaConf.to_container(cfg.data, resolve=True),
         decoder=OmegaConf.to_container(cfg.decoder, resolve=True) if "decoder" in cfg else None,
+        quantize=cfg.get("quantize"),
     )
     print(f"report: {out / 'report.html'}", flush=True)
     return out

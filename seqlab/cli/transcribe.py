@@ -91,6 +91,8 @@ def build_parser(prog: str = "seqlab transcribe") -> argparse.ArgumentParser:
     add_decoder_options(p)
     p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto (default: cpu)")
     p.add_argument("--batch-size", type=int, default=16, metavar="N", help="inputs per forward pass (default: 16)")
+    p.add_argument("--quantize", choices=("int8",), help="int8: run the recurrent and linear layers in int8 on "
+                   "the CPU (dynamic quantisation; faster or not: docs/benchmarks.md)")
     p.add_argument("--pages-out", metavar="DIR",
                    help="INPUTs are PAGE-XML or ALTO pages (.xml; folders are searched for them): write each page, "
                         "its lines recognised and filled in, to DIR under its ID")
@@ -454,6 +456,8 @@ def _transcribe(args, out: AtomicOutput) -> int:
         device = "cuda" if torch.cuda.is_available() else "cpu"
     rec = Recognizer.from_checkpoint(
         args.checkpoint, device=device, decoder=decoder, decoder_settings=settings, batch_size=args.batch_size,
+        align=args.format != "txt" or bool(args.pages_out),  # plain text needs no token positions
+        quantize=args.quantize,
     )
     if args.pages_out:
         return _transcribe_pages(rec, args, out)

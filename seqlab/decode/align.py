@@ -24,7 +24,6 @@ from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
-import torchaudio.functional as AF
 
 from seqlab.text import BLANK, Alphabet
 
@@ -62,6 +61,8 @@ def align_labels(log_probs: torch.Tensor, labels: Sequence[int]) -> list[TokenSp
         return None
     emissions = log_probs.detach().float().cpu().unsqueeze(0)  # (T, K) -> (1, T, K)
     targets = torch.tensor([list(labels)], dtype=torch.int32)
+    import torchaudio.functional as AF  # here, not at import: a handwriting model's start-up never loads it
+
     path, scores = AF.forced_align(emissions, targets, blank=BLANK)
     spans = AF.merge_tokens(path[0], scores[0].exp(), blank=BLANK)
     return [TokenSpan(s.token, s.start, s.end, float(s.score)) for s in spans]

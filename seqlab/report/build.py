@@ -74,12 +74,21 @@ def _loader(datamodule: CorpusDataModule, split: str):
 
 
 def _run(checkpoint: Path, datamodule: CorpusDataModule, split: str, device: torch.device, decoder: dict):
-    """Decode ``split`` with ``checkpoint``: (model, its info, transcripts, skipped items, decoder description)."""
+    """Decode ``split`` with ``checkpoint``: (model, its info, transcripts, skipped items, decoder description).
+
+    ``decoder`` may hold ``quantize`` (``int8``: the network runs quantised on the CPU).
+    """
+    decoder = dict(decoder)
+    scheme = decoder.pop("quantize", None)
     model, info = load_model(checkpoint, map_location=device)
     model.to(device)
+    if scheme is not None:
+        from seqlab.nn.quantize import quantize
+
+        model = quantize(model, scheme)
     check_recipe(info.to_dict()["data"], datamodule.checkpoint_data(), checkpoint)
     decode = make_decoder(model.alphabet, **decoder)
-    description = decode.describe()
+    description = decode.describe() + (f"; network quantised ({scheme})" if scheme else "")
     dataset = datamodule.datasets[split]
     transcripts, skipped = transcribe(model, _loader(datamodule, split), dataset.records, device, decode)
     if not transcripts:
@@ -99,6 +108,7 @@ def evaluate_checkpoint(
     device: str = "auto",
     data_config: dict | None = None,
     decoder: dict | None = None,
+    quantize: str | None = None,
 ) -> Path:
     """Evaluate ``checkpoint`` (and ``compare`` against it) on ``split``; write the report.
 
@@ -114,6 +124,7 @@ def evaluate_checkpoint(
             and that decoder's settings (beam: beam_size, lexicon, lm, lm_weight,
             word_score, ...); None values take the decoder's defaults.
             Both checkpoints of a comparison are decoded the same way.
+        quantize: ``int8`` evaluates the network quantised (:mod:`seqlab.nn.quantize`, CPU only).
 
     Returns:
         The report folder.
@@ -122,6 +133,8 @@ def evaluate_checkpoint(
     dev = pick_device(device)
     out = Path(out_dir) if out_dir else default_report_dir(checkpoint, split)
     decoder = {k: v for k, v in (decoder or {}).items() if v is not None}  # None: the decoder's default
+    if quantize is not None:
+        decoder["quantize"] = quantize
     model, info, transcripts, skipped, description = _run(checkpoint, datamodule, split, dev, decoder)
     metrics = list(model.metric_names)
     primary = metrics[0]
@@ -132,7 +145,8 @@ def evaluate_checkpoint(
     scores = corpus_scores(utterances, metrics, resamples, seed, LEVEL)
     meta = _metadata(checkpoint, model, info, datamodule, dev)
     meta.update({
-        "decoder": description, "decoder_settings": decoder,
+        "decoder": description, "decoder_settings": {k: v for k, v in decoder.items() if k != "quantize"},
+        "quantize": quantize,
         "split": split, "utterances": len(utterances), "skipped": skipped,
         "out_of_alphabet": out_of_alphabet(transcripts, model.alphabet),
         "reference_units": {n: scores[n]["ref_length"] for n in metrics}, "metrics": metrics,

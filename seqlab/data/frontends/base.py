@@ -154,12 +154,12 @@ def frontend_from_dict(data: dict, cache_dir: str | Path | None = None) -> Front
     Raises:
         CheckpointError: when ``type`` names no frontend or a setting is invalid.
     """
-    from seqlab.data.frontends import FRONTENDS
+    from seqlab.data.frontends import FRONTENDS, frontend_class
 
     kind = data.get("type") if isinstance(data, dict) else None
     if kind not in FRONTENDS:
         raise CheckpointError(f"the stored frontend has type {kind!r}; expected one of {sorted(FRONTENDS)}")
     try:
-        return FRONTENDS[kind].from_dict(data, cache_dir=cache_dir)
+        return frontend_class(kind).from_dict(data, cache_dir=cache_dir)
     except (TypeError, ValueError, KeyError) as e:
         raise CheckpointError(f"the stored {kind} frontend is invalid: {e}") from None
