@@ -90,6 +90,7 @@ def main(argv=None) -> int:
                 p.error("--checkpoint needs --input (an image or audio file it reads)")
             ckpt, line = args.checkpoint, args.input
         commands = {
+            "import torch (the floor)": ["-c", "import torch"],
             "seqlab --help": ["-m", "seqlab", "--help"],
             "import seqlab": ["-c", "import seqlab"],
             "import seqlab.recognizer": ["-c", "import seqlab.recognizer"],

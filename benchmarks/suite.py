@@ -20,7 +20,8 @@ Benchmarks (see docs/benchmarks.md for what each measures):
   handwriting  training steps of the BLSTM, CRNN and MDLSTM encoders (lines/s)
   features     speech feature extraction and the feature cache (audio s/s)
   images       line-image loading and the prepared-image cache (lines/s)
-  transcribe   Recognizer throughput, random-weight models (x real time, lines/s)
+  transcribe   Recognizer throughput, random-weight models (x real time, lines/s), float32 and int8
+  startup      wall time of whole processes: seqlab --help, transcribing one line
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ import time
 from pathlib import Path
 
 import torch
+
+from seqlab.atomic import write_text_atomic
 
 SCRIPTS = Path(__file__).resolve().parent
 
@@ -56,7 +59,8 @@ def commands(args: argparse.Namespace) -> dict[str, list[str]]:
                         *(["--cases", "blstm", "crnn_cpu", "mdlstm_cpu"] if quick else [])],
         "features": ["features.py", *t, "--utterances", "30" if quick else "100"],
         "images": ["images.py", *t, "--lines", "300" if quick else "1000"],
-        "transcribe": ["transcribe.py", "--synthetic", *t],
+        "transcribe": ["transcribe.py", "--synthetic", *t, "--quantize", "int8"],
+        "startup": ["startup.py", "--runs", "3" if quick else "7"],
     }
 
 
@@ -106,7 +110,7 @@ def main(argv=None) -> int:
         "date": time.strftime("%Y-%m-%d %H:%M:%S %z"),
         "benchmarks": runs,
     }
-    (args.out_dir / "suite.json").write_text(json.dumps(suite, indent=2) + "\n")
+    write_text_atomic(args.out_dir / "suite.json", json.dumps(suite, indent=2) + "\n")
     print(f"\n{'benchmark':<12} {'status':>6} {'wall s':>8}")
     for name, r in runs.items():
         print(f"{name:<12} {'ok' if r['exit_status'] == 0 else 'FAILED':>6} {r['wall_s']:>8.1f}")
