@@ -73,13 +73,12 @@ def _loader(datamodule: CorpusDataModule, split: str):
     return datamodule.val_dataloader() if split == "val" else datamodule.test_dataloader()
 
 
-def _run(checkpoint: Path, datamodule: CorpusDataModule, split: str, device: torch.device, decoder: dict):
+def _run(checkpoint: Path, datamodule: CorpusDataModule, split: str, device: torch.device, decoder: dict,
+         scheme: str | None = None):
     """Decode ``split`` with ``checkpoint``: (model, its info, transcripts, skipped items, decoder description).
 
-    ``decoder`` may hold ``quantize`` (``int8``: the network runs quantised on the CPU).
+    ``scheme``: ``int8`` runs the network quantised on the CPU (:mod:`seqlab.nn.quantize`).
     """
-    decoder = dict(decoder)
-    scheme = decoder.pop("quantize", None)
     model, info = load_model(checkpoint, map_location=device)
     model.to(device)
     if scheme is not None:
@@ -133,9 +132,7 @@ def evaluate_checkpoint(
     dev = pick_device(device)
     out = Path(out_dir) if out_dir else default_report_dir(checkpoint, split)
     decoder = {k: v for k, v in (decoder or {}).items() if v is not None}  # None: the decoder's default
-    if quantize is not None:
-        decoder["quantize"] = quantize
-    model, info, transcripts, skipped, description = _run(checkpoint, datamodule, split, dev, decoder)
+    model, info, transcripts, skipped, description = _run(checkpoint, datamodule, split, dev, decoder, quantize)
     metrics = list(model.metric_names)
     primary = metrics[0]
     utterances = utterance_scores(transcripts, metrics)
@@ -145,7 +142,7 @@ def evaluate_checkpoint(
     scores = corpus_scores(utterances, metrics, resamples, seed, LEVEL)
     meta = _metadata(checkpoint, model, info, datamodule, dev)
     meta.update({
-        "decoder": description, "decoder_settings": {k: v for k, v in decoder.items() if k != "quantize"},
+        "decoder": description, "decoder_settings": decoder,
         "quantize": quantize,
         "split": split, "utterances": len(utterances), "skipped": skipped,
         "out_of_alphabet": out_of_alphabet(transcripts, model.alphabet),
@@ -170,7 +167,7 @@ def evaluate_checkpoint(
         report["confusion_matrix"] = phone_matrix(counts["per"])
     if compare:
         report["compare"] = _compare(Path(compare), datamodule, split, dev, utterances, metrics, resamples, seed,
-                                     decoder)
+                                     decoder, quantize)
     report["utterances"] = utterances
     figures = _figures(report, model, datamodule, split, dev)
     write_report(out, report, figures)
@@ -213,8 +210,8 @@ def _metadata(checkpoint: Path, model, info, datamodule: CorpusDataModule, devic
 
 def _compare(checkpoint: Path, datamodule: CorpusDataModule, split: str, device: torch.device,
              utterances_a: Sequence[dict], metrics: Sequence[str], resamples: int, seed: int,
-             decoder: dict) -> dict:
-    _, _, transcripts, _, _ = _run(checkpoint, datamodule, split, device, decoder)
+             decoder: dict, scheme: str | None) -> dict:
+    _, _, transcripts, _, _ = _run(checkpoint, datamodule, split, device, decoder, scheme)
     utterances_b = utterance_scores(transcripts, metrics)
     return {
         "checkpoint": str(checkpoint.resolve()),
