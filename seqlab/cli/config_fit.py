@@ -16,6 +16,7 @@ import logging
 
 from omegaconf import DictConfig, open_dict
 
+from seqlab.cli.config_types import constructors
 from seqlab.errors import ConfigError
 
 log = logging.getLogger("seqlab.train")
@@ -25,20 +26,17 @@ def accepted_keys(target: str) -> set[str] | None:
     """The keyword arguments ``target`` (a Hydra ``_target_``) takes; None when it takes any.
 
     A class whose constructor passes ``**kwargs`` on to its base class (the data
-    modules do) takes the base constructors' keywords too.
+    modules do) takes the base constructors' keywords too (:func:`constructors`).
     """
-    from hydra._internal.utils import _locate
+    from hydra.utils import get_object
 
-    obj = _locate(target)
-    functions = [c.__init__ for c in obj.__mro__ if "__init__" in vars(c)] if inspect.isclass(obj) else [obj]
     named: set[str] = set()
-    for fn in functions:
-        params = inspect.signature(fn).parameters.values()
-        named |= {p.name for p in params
+    closed = False
+    for _, params in constructors(get_object(target)):
+        named |= {p.name for p in params.values()
                   if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)}
-        if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
-            return named - {"self"}
-    return None
+        closed = not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    return named - {"self"} if closed else None
 
 
 def fit_to_target(node: DictConfig, where: str, explicit: set[str]) -> list[str]:

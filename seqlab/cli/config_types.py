@@ -15,6 +15,7 @@ from __future__ import annotations
 import inspect
 import types
 import typing
+from collections.abc import Iterator, Mapping
 from typing import Any, Literal
 
 import torch
@@ -25,24 +26,34 @@ _NONE = type(None)
 _PLAIN = (int, float, bool, str, _NONE, torch.Tensor)
 
 
+def constructors(target: Any) -> Iterator[tuple[Any, Mapping[str, inspect.Parameter]]]:
+    """(constructor, its parameters) of ``target`` and of the base classes it passes ``**kwargs`` on to.
+
+    Stops after the first constructor without ``**kwargs``; when every one has
+    them, the chain ends without such a constructor (the target takes any
+    keyword).
+    """
+    chain = [c for c in target.__mro__ if c is not object and "__init__" in vars(c)] if inspect.isclass(target) \
+        else [target]
+    for owner in chain:
+        init = owner.__init__ if inspect.isclass(owner) else owner
+        params = inspect.signature(init).parameters
+        yield init, params
+        if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+            return
+
+
 def _hints(target: Any) -> dict[str, Any]:
     """Parameter name -> type hint of ``target``'s constructor, following ``**kwargs`` into base classes."""
     hints: dict[str, Any] = {}
-    chain = [c for c in target.__mro__ if c is not object] if inspect.isclass(target) else [target]
-    for owner in chain:
-        init = owner.__init__ if inspect.isclass(owner) else owner
-        if inspect.isclass(owner) and "__init__" not in vars(owner):
-            continue
-        try:
-            params = inspect.signature(init).parameters
+    try:
+        for init, params in constructors(target):
             found = typing.get_type_hints(init)
-        except (TypeError, ValueError, NameError, AttributeError):
-            return hints  # a hint it cannot read: judge no further
-        for name in params:
-            if name in found and name not in hints:
-                hints[name] = found[name]
-        if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
-            break
+            for name in params:
+                if name in found and name not in hints:
+                    hints[name] = found[name]
+    except (TypeError, ValueError, NameError, AttributeError):
+        pass  # a hint it cannot read: judge no further
     return hints
 
 
