@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import json
 import os
 import platform
 import statistics
@@ -36,7 +35,7 @@ from types import ModuleType
 import torch
 from torch import Tensor
 
-from seqlab.atomic import write_text_atomic
+from seqlab.atomic import write_json_atomic
 from seqlab.nn.mdlstm import MDLSTM
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -170,7 +169,7 @@ def main() -> None:
         "cuda_device": torch.cuda.get_device_name() if "cuda" in devices else None,
         "results": rows,
     }
-    write_text_atomic(args.out, json.dumps(result, indent=2) + "\n")
+    write_json_atomic(args.out, result)
     print(f"\nwrote {args.out}")
 
 

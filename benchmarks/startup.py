@@ -16,7 +16,6 @@ and a line image to read, so it runs on a fresh clone.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import statistics
@@ -26,7 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from seqlab.atomic import write_text_atomic
+from seqlab.atomic import write_json_atomic
 
 HEAVY = ("lightning", "hydra", "omegaconf", "torchmetrics", "matplotlib", "torchaudio")
 
@@ -103,11 +102,11 @@ def main(argv=None) -> int:
     print(f"{'command':<42} {'median s':>9} {'min s':>7}  heavy imports")
     for name, r in results.items():
         print(f"{name:<42} {r['median_s']:>9.2f} {r['min_s']:>7.2f}  {', '.join(r['imports']) or '-'}")
-    write_text_atomic(args.out, json.dumps({
+    write_json_atomic(args.out, {
         "config": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
         "python": sys.version.split()[0], "cpu": platform.machine(), "cpu_count": os.cpu_count(),
         "results": results,
-    }, indent=2) + "\n")
+    })
     print(f"wrote {args.out}")
     return 0
 

@@ -29,7 +29,6 @@ the size of rendered 15..45-character lines (48 px high, resized to 24).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import statistics
@@ -41,7 +40,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from seqlab.atomic import write_text_atomic
+from seqlab.atomic import write_json_atomic
 from seqlab.recognizer import Prepared, Recognizer
 
 
@@ -195,11 +194,11 @@ def main(argv=None) -> int:
 
     print(f"threads={args.threads} batch_size={args.batch_size} torch={torch.__version__} cpu_count={os.cpu_count()}")
     print(table(results))
-    write_text_atomic(args.out, json.dumps({
+    write_json_atomic(args.out, {
         "config": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
         "torch": torch.__version__, "cpu": platform.machine(), "cpu_count": os.cpu_count(),
         "results": results,
-    }, indent=2) + "\n")
+    })
     print(f"wrote {args.out}")
     return 0
 

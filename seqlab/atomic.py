@@ -11,8 +11,10 @@ transcription output.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
+from typing import Any
 
 
 class AtomicFile:
@@ -88,6 +90,11 @@ def write_atomic(path: str | Path, data: bytes) -> Path:
 def write_text_atomic(path: str | Path, text: str) -> Path:
     """:func:`write_atomic` of UTF-8 text."""
     return write_atomic(path, text.encode("utf-8"))
+
+
+def write_json_atomic(path: str | Path, data: Any, sort_keys: bool = False) -> Path:
+    """:func:`write_text_atomic` of ``data`` as JSON (metrics.json, benchmark results), indented by 2, with a final newline."""
+    return write_text_atomic(path, json.dumps(data, indent=2, sort_keys=sort_keys) + "\n")
 
 
 def temporary_name(path: str | Path) -> Path:

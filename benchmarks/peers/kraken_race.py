@@ -207,13 +207,13 @@ def main(argv=None) -> int:
                   f"{r['transcribe_lines_per_s']:>19.1f}")
         else:
             print(f"{name:8} {r.get('note', 'failed')}")
-    from seqlab.atomic import write_text_atomic
+    from seqlab.atomic import write_json_atomic
 
-    write_text_atomic(args.out, json.dumps({
+    write_json_atomic(args.out, {
         "config": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
         "spec": SPEC, "seqlab_overrides": SEQLAB_NET, "cpu": platform.machine(), "cpu_count": os.cpu_count(),
         "python": platform.python_version(), "results": results,
-    }, indent=2) + "\n")
+    })
     print(f"wrote {args.out}")
     return 0
 

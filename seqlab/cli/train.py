@@ -13,7 +13,6 @@ last), config.yaml and logs/ into its run directory.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from pathlib import Path
@@ -26,7 +25,7 @@ from lightning.pytorch.loggers import CSVLogger
 from omegaconf import DictConfig, OmegaConf
 
 from seqlab.checkpoint import CheckpointInfo, trained_preprocessing
-from seqlab.atomic import remove_stale_temporaries, write_text_atomic
+from seqlab.atomic import remove_stale_temporaries, write_json_atomic, write_text_atomic
 from seqlab.cli.config_fit import fit_to_target
 from seqlab.cli.config_types import check_config_types
 from seqlab.cli.hydra_app import given_keys, run_hydra
@@ -41,11 +40,6 @@ from seqlab.lit.run_checkpoint import RunCheckpoint
 from seqlab.lit.throughput import ThroughputMonitor
 
 log = logging.getLogger("seqlab.train")
-
-
-def write_json_atomic(path: Path, data: dict) -> None:
-    """Write JSON through a temporary file and a rename: never a half-written file."""
-    write_text_atomic(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
 def _as_float(v) -> float:
@@ -213,7 +207,7 @@ def train(cfg: DictConfig) -> dict:
     if monitors:
         metrics["throughput"] = monitors[0].epochs
     if trainer.is_global_zero:
-        write_json_atomic(run_dir / "metrics.json", metrics)
+        write_json_atomic(run_dir / "metrics.json", metrics, sort_keys=True)
         shown = "  ".join(f"{k}={v:.4f}" for k, v in sorted(metrics.items())
                           if isinstance(v, float) and "/" in k)
         print(f"\nrun directory: {run_dir}\nfinal metrics: {shown}\n"
