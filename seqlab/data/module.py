@@ -251,10 +251,10 @@ class CorpusDataModule(L.LightningDataModule):
                 continue
             as_written = self.unknown_symbols == "keep" and bool(unknown) and split != "train"
             if as_written:
-                out_of_alphabet.update(u for u in self.alphabet.split(r.text) if u in unknown)
+                units = self.alphabet.split(r.text)
+                out_of_alphabet.update(u for u in units if u in unknown)
                 # the text stays as written (scored); the CTC target leaves out what the model cannot write
-                target = self.alphabet.encode(self.alphabet.join([u for u in self.alphabet.split(r.text)
-                                                                  if u not in unknown]))
+                target = self.alphabet.encode(self.alphabet.join([u for u in units if u not in unknown]))
             else:
                 target = self.alphabet.encode(r.text, sample=name)  # raises UnknownSymbolError
             if not target and not as_written:
