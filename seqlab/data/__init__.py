@@ -20,7 +20,8 @@ _WHERE = {
     "SyntheticTIMITDataModule": "corpora", "TIMITDataModule": "corpora",
     "CorpusDataModule": "module",
     "Record": "records", "Region": "records",
-    "SpeechDataModule": "speech",
+    "SpeechDataModule": "speech", "ManifestDataModule": "speech", "SpeechTableDataModule": "speech",
+    "KaldiDataModule": "speech",
 }
 
 __all__ = sorted(_WHERE)

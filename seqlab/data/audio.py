@@ -1,4 +1,4 @@
-"""Reading audio files: NIST SPHERE, RIFF WAV and FLAC, through libsndfile.
+"""Reading audio files: NIST SPHERE, RIFF WAV, FLAC, MP3 and OGG, through libsndfile.
 
 ``soundfile`` (libsndfile) recognises a file by its header, not its name, so
 TIMIT's SPHERE files, their RIFF conversions and LibriSpeech's FLAC files all
@@ -20,6 +20,18 @@ import torchaudio.functional as AF
 from seqlab.errors import UnreadableFileError
 
 SAMPLE_RATE = 16_000
+# How other rates and channel counts become the model's: torchaudio's windowed-sinc
+# resampler with these settings, channels averaged. Part of the feature cache's key
+# (seqlab.data.features.FeatureCache), so a change here recomputes cached features.
+RESAMPLING = {"method": "sinc_interp_hann", "lowpass_filter_width": 6, "rolloff": 0.99, "mixdown": "mean"}
+
+
+def to_model_rate(wave: torch.Tensor, rate: int, sample_rate: int = SAMPLE_RATE) -> torch.Tensor:
+    """(N,) mono waveform at ``rate`` -> at ``sample_rate`` (:data:`RESAMPLING`)."""
+    if rate == sample_rate:
+        return wave
+    return AF.resample(wave, int(rate), sample_rate, lowpass_filter_width=RESAMPLING["lowpass_filter_width"],
+                       rolloff=RESAMPLING["rolloff"], resampling_method=RESAMPLING["method"])
 
 
 @dataclass(frozen=True)
@@ -45,6 +57,8 @@ def audio_info(path: str | Path) -> AudioInfo:
         UnreadableFileError: naming the file, when it is missing, its format is
             not recognised, or it holds no samples.
     """
+    if not Path(path).is_file():
+        raise UnreadableFileError(f"{path}: file not found" if not Path(path).exists() else f"{path}: not a file")
     try:
         info = sf.info(str(path))
     except FileNotFoundError:
@@ -95,9 +109,7 @@ def read_audio(path: str | Path, sample_rate: int = SAMPLE_RATE, offset: float =
             "repair or re-export the audio, or leave the file out"
         )
     wave = torch.from_numpy(np.ascontiguousarray(data.mean(axis=1)))  # (N, C) -> (N,)
-    if rate != sample_rate:
-        wave = AF.resample(wave, int(rate), sample_rate)
-    return wave
+    return to_model_rate(wave, int(rate), sample_rate)
 
 
 def _reason(e: Exception) -> str:

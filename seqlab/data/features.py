@@ -146,9 +146,10 @@ class FilterbankFeatures:
 class FeatureCache:
     """Static features of audio files, computed once and kept on disk.
 
-    Files live in ``cache_dir/features/fbank-<settings hash>/ab/<key>.npy``; the
-    key hashes the audio file's absolute path, size and modification time, so an
-    edited or replaced file is recomputed. Writes go to a temporary name and are
+    Files live in ``cache_dir/features/fbank-<settings hash>-r<resampling hash>/ab/<key>.npy``
+    (the resampling and mixdown of :data:`seqlab.data.audio.RESAMPLING` are part of
+    the folder's name); the key hashes the audio file's absolute path, size and
+    modification time (and the stretch read), so an edited or replaced file is recomputed. Writes go to a temporary name and are
     renamed into place, so a crash or a concurrent worker never leaves a partial
     file under a real name.
 
@@ -161,7 +162,10 @@ class FeatureCache:
         self.features = features
         self.folder = None
         if cache_dir is not None:
-            self.folder = Path(cache_dir).expanduser() / "features" / f"fbank-{features.key()}"
+            from seqlab.data.audio import RESAMPLING
+
+            resampling = hashlib.sha1(json.dumps(RESAMPLING, sort_keys=True).encode()).hexdigest()[:6]
+            self.folder = Path(cache_dir).expanduser() / "features" / f"fbank-{features.key()}-r{resampling}"
 
     def path_for(self, audio: str | Path, offset: float = 0.0, duration: float | None = None) -> Path | None:
         if self.folder is None:

@@ -187,6 +187,7 @@ class CorpusDataModule(L.LightningDataModule):
             return
         self.reader.prepare()
         records = {split: self.read_split(split) for split in splits}
+        self.frontend.report_inputs()  # resampling and mixing down, said once for all splits
         empty = [split for split in splits if not records[split]]
         if empty:  # before any training: a run without val or test would only fail at its end
             where = f" ({self.reader.root})" if str(self.reader.root) not in ("", ".") else ""

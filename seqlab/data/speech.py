@@ -50,3 +50,72 @@ class SpeechDataModule(CorpusDataModule):
     @property
     def spec_augment(self) -> SpecAugment | None:
         return self.frontend.spec_augment
+
+
+class _ListingDataModule(SpeechDataModule):
+    """Speech listings a user hands over (a reader of :mod:`seqlab.data.readers.listing`) through a speech frontend."""
+
+    def __init__(self, reader: Reader, **kwargs) -> None:
+        super().__init__(reader, **kwargs)
+
+
+class ManifestDataModule(_ListingDataModule):
+    """JSON-lines manifests (:class:`~seqlab.data.readers.manifest.ManifestReader`), character CTC.
+
+    Args:
+        root: the folder holding the manifests.
+        train, val, test: each split's manifest, relative to ``root``.
+        case, punctuation, data_root: transcript and path handling
+            (:class:`~seqlab.data.readers.listing.ListingReader`).
+        **kwargs: feature and batching options of :class:`SpeechDataModule`.
+    """
+
+    def __init__(self, root: str, train: str | None = "train.jsonl", val: str | None = "dev.jsonl",
+                 test: str | None = "test.jsonl", case: str = "keep", punctuation: str = "keep",
+                 data_root: str | None = None, **kwargs) -> None:
+        from seqlab.data.readers.manifest import ManifestReader
+
+        super().__init__(ManifestReader(root, train, val, test, case=case, punctuation=punctuation,
+                                        data_root=data_root), **kwargs)
+
+
+class SpeechTableDataModule(_ListingDataModule):
+    """CSV/TSV tables (:class:`~seqlab.data.readers.table.TableReader`): Common Voice, SpeechBrain.
+
+    Args:
+        root: the folder holding the tables.
+        train, val, test: each split's table, relative to ``root``.
+        audio_column, text_column, speaker_column, id_column, delimiter: the
+            table's layout (None: found from the header and the file name).
+        case, punctuation, data_root: transcript and path handling.
+        **kwargs: feature and batching options of :class:`SpeechDataModule`.
+    """
+
+    def __init__(self, root: str, train: str | None = "train.tsv", val: str | None = "dev.tsv",
+                 test: str | None = "test.tsv", audio_column: str | None = None, text_column: str | None = None,
+                 speaker_column: str | None = None, id_column: str | None = None, delimiter: str | None = None,
+                 case: str = "keep", punctuation: str = "keep", data_root: str | None = None, **kwargs) -> None:
+        from seqlab.data.readers.table import TableReader
+
+        reader = TableReader(root, audio_column=audio_column, text_column=text_column,
+                             speaker_column=speaker_column, id_column=id_column, delimiter=delimiter,
+                             train=train, val=val, test=test, case=case, punctuation=punctuation,
+                             data_root=data_root)
+        super().__init__(reader, **kwargs)
+
+
+class KaldiDataModule(_ListingDataModule):
+    """Kaldi data directories (:class:`~seqlab.data.readers.kaldi.KaldiReader`), character CTC.
+
+    Args:
+        root: the recipe's ``data/`` folder.
+        train, val, test: each split's data directory, relative to ``root``.
+        case, punctuation: transcript handling.
+        **kwargs: feature and batching options of :class:`SpeechDataModule`.
+    """
+
+    def __init__(self, root: str, train: str | None = "train", val: str | None = "dev", test: str | None = "test",
+                 case: str = "keep", punctuation: str = "keep", **kwargs) -> None:
+        from seqlab.data.readers.kaldi import KaldiReader
+
+        super().__init__(KaldiReader(root, train, val, test, case=case, punctuation=punctuation), **kwargs)

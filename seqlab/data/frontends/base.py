@@ -74,6 +74,9 @@ class Frontend:
         """
         raise NotImplementedError
 
+    def report_inputs(self) -> None:
+        """Say once what the inputs measured by :meth:`length` needed (resampling, mixing down); default: nothing."""
+
     def fit(self, records: Sequence[Record], num_workers: int = 0, seed: int = 0) -> None:
         """Learn what the frontend needs from the training records (normalisation statistics)."""
 

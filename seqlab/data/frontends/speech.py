@@ -33,7 +33,7 @@ from seqlab.errors import ConfigError, UnreadableFileError
 
 log = logging.getLogger(__name__)
 
-AUDIO_SUFFIXES = (".wav", ".sph", ".flac")
+AUDIO_SUFFIXES = (".wav", ".sph", ".flac", ".mp3", ".ogg", ".oga", ".opus")
 
 
 class RecordFeatures:
@@ -109,6 +109,7 @@ class SpeechFrontend(Frontend):
         self.norm_utterances = norm_utterances
         self.spec_augment = spec_augment
         self.stats = stats
+        self._formats: dict[str, tuple[int, int]] = {}  # audio file -> (rate, channels), for report_inputs
 
     @property
     def feature_size(self) -> int:
@@ -122,6 +123,7 @@ class SpeechFrontend(Frontend):
                 or shorter than one analysis window.
         """
         info = audio_info(record.source)
+        self._formats[record.source] = (info.sample_rate, info.channels)
         rate = self.features.sample_rate
         samples = info.frames_at(rate) - int(round(record.offset * rate))
         if record.duration is not None:
@@ -134,6 +136,24 @@ class SpeechFrontend(Frontend):
                 f"{self.features.frame_length_ms:g} ms analysis window"
             )
         return frames
+
+    def report_inputs(self) -> None:
+        """Say once how many of the audio files measured so far are resampled or mixed down."""
+        formats, self._formats = self._formats, {}
+        rate = self.features.sample_rate
+        rates: dict[int, int] = {}
+        multi = 0
+        for file_rate, channels in formats.values():
+            if file_rate != rate:
+                rates[file_rate] = rates.get(file_rate, 0) + 1
+            multi += channels > 1
+        if rates:
+            listed = ", ".join(f"{n} at {r:,} Hz" for r, n in sorted(rates.items()))
+            log.warning("%d of %d audio files are resampled to %s Hz on reading (%s)", sum(rates.values()),
+                        len(formats), f"{rate:,}", listed)
+        if multi:
+            log.warning("%d of %d audio files have two or more channels; they are mixed down to mono (mean)",
+                        multi, len(formats))
 
     def loader(self, augment: bool = False) -> RecordFeatures:
         return RecordFeatures(self.cache, self.stats)  # SpecAugment acts on batches (augment_batch)
@@ -193,6 +213,8 @@ class SpeechFrontend(Frontend):
 
     # --- any input ----------------------------------------------------------
     def read_file(self, path: str | Path) -> Prepared:
+        info = audio_info(path)
+        self._formats[str(path)] = (info.sample_rate, info.channels)
         wave = read_audio(path, self.features.sample_rate)
         try:
             return self.prepare(wave, self.features.sample_rate, str(path))
@@ -205,11 +227,9 @@ class SpeechFrontend(Frontend):
         Raises:
             UnreadableFileError: when it is shorter than one analysis window.
         """
-        import torchaudio.functional as AF
+        from seqlab.data.audio import to_model_rate
 
-        wave = wave.float().reshape(-1)
-        if sample_rate != self.features.sample_rate:
-            wave = AF.resample(wave, sample_rate, self.features.sample_rate)
+        wave = to_model_rate(wave.float().reshape(-1), sample_rate, self.features.sample_rate)
         # the training feature cache keeps static features in float16 (FeatureCache)
         static = self.features.static(wave).half().float()
         x = self.features.with_deltas(static)
