@@ -107,6 +107,9 @@ class Recognizer:
             that needs only text and confidence.
         quantize: ``int8`` runs the recurrent and linear layers in int8 on the
             CPU (:mod:`seqlab.nn.quantize`); None keeps float32.
+        long_audio: how audio files longer than its ``max_piece`` seconds are
+            cut into pieces (:class:`seqlab.long_audio.LongAudio`; None: its
+            defaults, voice activity detection, 30 s pieces).
     """
 
     def __init__(
@@ -120,6 +123,7 @@ class Recognizer:
         text=None,
         align: bool = True,
         quantize: str | None = None,
+        long_audio=None,
     ) -> None:
         if batch_size < 1:
             raise ConfigError(f"batch_size must be >= 1, got {batch_size}")
@@ -137,6 +141,11 @@ class Recognizer:
         self.decoder_name = decoder
         self.decoder = build_decoder(decoder, self.alphabet, **(decoder_settings or {}))
         self.collate = Collate(frontend.pad)
+        if long_audio is None and frontend.name == "speech":
+            from seqlab.long_audio import LongAudio
+
+            long_audio = LongAudio()
+        self.long_audio = long_audio
 
     @classmethod
     def from_checkpoint(cls, path: str | Path, device: str | torch.device = "cpu", **kwargs) -> Recognizer:
@@ -178,8 +187,10 @@ class Recognizer:
 
     # --- recognition --------------------------------------------------------
     @torch.inference_mode()
-    def recognize(self, items: Sequence[Prepared]) -> list[Transcription]:
-        """Transcribe prepared inputs, ``batch_size`` at a time in order of length; results in input order."""
+    def recognize(self, items: Sequence[Prepared], align: bool | None = None) -> list[Transcription]:
+        """Transcribe prepared inputs, ``batch_size`` at a time in order of length; results in input order.
+
+        ``align`` overrides the recognizer's setting (long audio needs the words' times to stitch pieces)."""
         order = sorted(range(len(items)), key=lambda i: (-items[i].length, i))
         out: list[Transcription | None] = [None] * len(items)
         for start in range(0, len(order), self.batch_size):
@@ -190,7 +201,8 @@ class Recognizer:
             hyps = [h.labels for h in self.decoder(log_probs, lengths)]
             for j, i in enumerate(chosen):
                 n = int(lengths[j])
-                out[i] = self._describe(items[i], log_probs[j, :n], hyps[j], int(batch.input_lengths[j]))
+                out[i] = self._describe(items[i], log_probs[j, :n], hyps[j], int(batch.input_lengths[j]),
+                                        self.align if align is None else align)
         return out  # type: ignore[return-value]
 
     def transcribe(
@@ -216,22 +228,38 @@ class Recognizer:
         paths = [str(p) for p in paths]
         out: list[Transcription] = []
         for start in range(0, len(paths), chunk):
-            prepared = []
+            done: list[Transcription | Prepared] = []  # in input order: long files recognised, the others prepared
             for p in paths[start : start + chunk]:
                 try:
-                    prepared.append(self.load(p))
+                    if self.is_long(p):
+                        done.append(self.long_audio.transcribe(self, p))
+                        if progress is not None:
+                            progress(1)
+                    else:
+                        done.append(self.load(p))
                 except UnreadableFileError as e:
                     if on_error is None:
                         raise
                     on_error(p, e)
                     if progress is not None:
                         progress(1)
-            out.extend(self.recognize(prepared))
+            short = iter(self.recognize([d for d in done if isinstance(d, Prepared)]))
+            out.extend(d if isinstance(d, Transcription) else next(short) for d in done)
             if progress is not None:
-                progress(len(prepared))
+                progress(sum(isinstance(d, Prepared) for d in done))
         return out
 
-    def _describe(self, item: Prepared, log_probs: torch.Tensor, labels: list[int], input_length: int) -> Transcription:
+    def is_long(self, path: str | Path) -> bool:
+        """Whether an input is audio longer than one piece (:attr:`long_audio`), from its header."""
+        if self.long_audio is None or self.frontend.name != "speech":
+            return False
+        from seqlab.data.audio import audio_info
+
+        info = audio_info(path)
+        return info.frames / info.sample_rate > self.long_audio.max_piece
+
+    def _describe(self, item: Prepared, log_probs: torch.Tensor, labels: list[int], input_length: int,
+                  align: bool) -> Transcription:
         """Text, confidence and aligned tokens and words of one item: (T, K) log-probs, its labels."""
         frames = log_probs.size(0)
         scale: FrameScale = self.frontend.positions(input_length, frames, item.extent)
@@ -240,7 +268,7 @@ class Recognizer:
             confidence=sequence_confidence(log_probs, labels),
             unit=scale.unit, frames=frames, extent=item.extent,
         )
-        if not self.align:
+        if not align:
             t.aligned = False
             return t
         spans = align_labels(log_probs, labels)

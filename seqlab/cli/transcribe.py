@@ -28,7 +28,8 @@ LIST_SUFFIXES = (".lst", ".list", ".txt", ".scp")
 EPILOG = """\
 INPUT is an image or audio file, a folder (searched recursively for the
 model's inputs: .png .jpg .jpeg .tif .tiff for handwriting models, .wav .sph
-.flac in any letter case for speech models; links to folders are not
+.flac .mp3 .ogg .oga .opus in any letter case for speech models, at any
+sample rate and channel count (resampled and mixed down); links to folders are not
 followed), or a list file (.lst .list .txt .scp) naming one file per line
 (relative paths: from the current folder, else from the list's folder).
 
@@ -68,6 +69,23 @@ Examples:
       --lexicon words.txt --lm words.arpa --lm-weight 1.0 --word-score 0.5
   seqlab transcribe timit.ckpt /data/TIMIT/TEST/DR1 --format ctm --output dr1.ctm
   seqlab transcribe best.ckpt audio/ --device cuda --batch-size 32
+  seqlab transcribe timit.ckpt interview.mp3 --format ctm      # any length: cut by VAD
+  arecord -f S16_LE -r 16000 -c 1 | seqlab transcribe uni.ckpt - --stream
+
+Long recordings: audio longer than --max-piece seconds (30) is cut into pieces
+(--segment vad: in pauses found by WebRTC voice activity detection; windows:
+fixed windows overlapping by --overlap seconds, each word taken from the window
+where it lies nearer the middle), and every time in the output is on the
+original file's timeline. Memory stays bounded whatever the length.
+
+Streaming (--stream, unidirectional models only: bidirectional ones are
+refused): INPUT is one audio file, or - for raw signed 16-bit little-endian
+mono PCM on standard input at --rate Hz (the model's rate, 16000 by default).
+The audio is read --chunk-ms at a time; after each chunk a JSON line
+{"type": "partial", "text", "heard_s", "latency_ms"} is printed (latency: the
+compute time of that chunk), and at the end {"type": "final", "id", "text",
+"chunks", "latency_ms": {median, p95, max}, "delay_ms"} (delay: the audio the
+features wait for by construction). With --format txt, only ID<TAB>TEXT.
 
 Lexicon (--lexicon): one word per line, spelled by its characters; or
 flashlight's format, WORD followed by its spelling in the model's symbols
@@ -93,6 +111,27 @@ def build_parser(prog: str = "seqlab transcribe") -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=16, metavar="N", help="inputs per forward pass (default: 16)")
     p.add_argument("--quantize", choices=("int8",), help="int8: run the recurrent and linear layers in int8 on "
                    "the CPU (dynamic quantisation; faster or not: docs/benchmarks.md)")
+    long = p.add_argument_group("long recordings", "audio longer than --max-piece seconds is cut into pieces, "
+                                "each recognised, the times put back on the file's timeline (seqlab.long_audio)")
+    long.add_argument("--segment", choices=("vad", "windows"), default="vad",
+                      help="vad: cut in pauses found by voice activity detection (default); windows: fixed "
+                           "overlapping windows stitched in the overlaps")
+    long.add_argument("--max-piece", type=float, default=30.0, metavar="S",
+                      help="the longest piece recognised at once, in seconds (default: 30)")
+    long.add_argument("--window", type=float, default=20.0, metavar="S", help="window length for --segment windows "
+                      "(default: 20)")
+    long.add_argument("--overlap", type=float, default=4.0, metavar="S", help="overlap of neighbouring windows "
+                      "(default: 4)")
+    long.add_argument("--vad-aggressiveness", type=int, choices=(0, 1, 2, 3), default=2,
+                      help="WebRTC VAD: 0 keeps the most audio as speech, 3 the least (default: 2)")
+    live = p.add_argument_group("streaming")
+    live.add_argument("--stream", action="store_true",
+                      help="read one INPUT (a file, or - for raw 16-bit PCM on stdin) chunk by chunk and print "
+                           "partial results as they come (unidirectional models)")
+    live.add_argument("--chunk-ms", type=float, default=100.0, metavar="MS",
+                      help="audio per chunk with --stream, in milliseconds (default: 100)")
+    live.add_argument("--rate", type=int, metavar="HZ", help="sample rate of raw PCM on stdin (default: the "
+                      "model's)")
     p.add_argument("--pages-out", metavar="DIR",
                    help="INPUTs are PAGE-XML or ALTO pages (.xml; folders are searched for them): write each page, "
                         "its lines recognised and filled in, to DIR under its ID")
@@ -448,6 +487,10 @@ def _transcribe(args, out: AtomicOutput) -> int:
     from seqlab.recognizer import Recognizer
 
     prog = args.prog
+    if args.stream:
+        from seqlab.cli.stream import stream
+
+        return stream(args, out)
     decoder, settings = decoder_choice(args)
     device = args.device
     if device == "auto":
@@ -457,7 +500,7 @@ def _transcribe(args, out: AtomicOutput) -> int:
     rec = Recognizer.from_checkpoint(
         args.checkpoint, device=device, decoder=decoder, decoder_settings=settings, batch_size=args.batch_size,
         align=args.format != "txt" or bool(args.pages_out),  # plain text needs no token positions
-        quantize=args.quantize,
+        quantize=args.quantize, long_audio=long_audio(args),
     )
     if args.pages_out:
         return _transcribe_pages(rec, args, out)
@@ -474,6 +517,14 @@ def _transcribe(args, out: AtomicOutput) -> int:
         print(f"{prog}: {summary(scan, len(failed))}", file=sys.stderr)
         return 1
     return 0
+
+
+def long_audio(args):
+    """The :class:`~seqlab.long_audio.LongAudio` settings of the command line."""
+    from seqlab.long_audio import LongAudio
+
+    return LongAudio(segment=args.segment, max_piece=args.max_piece, window=args.window, overlap=args.overlap,
+                     aggressiveness=args.vad_aggressiveness)
 
 
 def _transcribe_pages(rec, args, out: AtomicOutput) -> int:

@@ -185,3 +185,31 @@ class RecurrentEncoder(nn.Module):
         x, lengths = stack_frames(x, lengths, self.frame_stack)
         y = self.rnn(self.input_dropout(x), lengths)
         return self.output_dropout(y), lengths
+
+    def streaming_problem(self) -> str | None:
+        """Why this encoder cannot run chunk by chunk with :meth:`step` (None: it can)."""
+        if not isinstance(self.rnn, TorchRNN):
+            return (f"its {self.cell} cells run through seqlab's own LSTM, which takes no carried state; "
+                    "train with model.encoder.cell=lstm or gru")
+        if any(layer.bwd is not None for layer in self.rnn.layers):
+            return ("it is bidirectional: its backward layers read each input from its end, so nothing can be "
+                    "emitted before the audio is complete; train a unidirectional model "
+                    "(model.encoder.bidirectional=false, e.g. experiment=timit_cpu_streaming)")
+        return None
+
+    def step(self, x: torch.Tensor, state: list | None = None) -> tuple[torch.Tensor, list]:
+        """Run stacked frames through a unidirectional encoder, carrying the recurrent state (eval mode).
+
+        Shapes: x (1, T, frame_stack * F): frames already stacked (:func:`stack_frames`);
+        returns (1, T, hidden) and the state to pass with the next chunk. Feeding an
+        input in chunks gives the outputs of one :meth:`forward` over it.
+        """
+        problem = self.streaming_problem()
+        if problem:
+            raise ConfigError(f"this encoder cannot stream: {problem}")
+        state = state or [None] * len(self.rnn.layers)
+        out = []
+        for layer, h in zip(self.rnn.layers, state):
+            x, h = layer.fwd(x, h)
+            out.append(h)
+        return x, out
