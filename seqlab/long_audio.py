@@ -149,8 +149,9 @@ def window_pieces(duration: float, window: float = 20.0, overlap: float = 4.0) -
     count = max(1, math.ceil((duration - overlap) / step))
     for k in range(count):
         start = k * step
-        end = min(duration, start + window)
-        keep = (0.0 if k == 0 else start + overlap / 2, duration if k == count - 1 else end - overlap / 2)
+        end = min(duration, (k + 1) * step + overlap)  # start + window, written so that the boundaries below fall inside
+        # the boundary between window k's part and window k+1's: the middle of their overlap, one formula for both
+        keep = (0.0 if k == 0 else k * step + overlap / 2, duration if k == count - 1 else (k + 1) * step + overlap / 2)
         yield Piece(start, end, keep)
 
 

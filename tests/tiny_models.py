@@ -48,3 +48,18 @@ def tiny_timit_run(base: Path) -> Path:
         "model.encoder.frame_stack=2", f"hydra.run.dir={run_dir}", cwd=base,
     )
     return run_dir
+
+
+def tiny_timit_streaming_run(base: Path) -> Path:
+    """Run folder of a 1-epoch, 2 x 16 unidirectional LSTM (frame_stack 3) on the tiny TIMIT tree."""
+    run_dir = base / "timit-streaming-run"
+    if (run_dir / "checkpoints" / "best.ckpt").is_file():
+        return run_dir
+    if not (base / "timit").is_dir():
+        make_timit(base / "timit")
+    run_train(
+        "experiment=timit_cpu_streaming", "data=timit", f"data.root={base / 'timit'}", "data.num_workers=0",
+        f"cache_dir={base / 'cache'}", "trainer.max_epochs=1", "model.encoder.hidden_size=16",
+        f"hydra.run.dir={run_dir}", cwd=base,
+    )
+    return run_dir
