@@ -64,7 +64,7 @@ def audio_info(path: str | Path) -> AudioInfo:
     except FileNotFoundError:
         raise UnreadableFileError(f"{path}: file not found") from None
     except (sf.LibsndfileError, RuntimeError) as e:
-        raise UnreadableFileError(f"{path}: not a readable audio file ({_reason(e)})") from None
+        raise UnreadableFileError(f"{path}: not a readable audio file ({_reason(e)}){_codec_hint(path)}") from None
     if info.frames <= 0:
         raise UnreadableFileError(f"{path}: the audio holds no samples (zero-length file)")
     if info.samplerate <= 0:
@@ -97,7 +97,7 @@ def read_audio(path: str | Path, sample_rate: int = SAMPLE_RATE, offset: float =
     except FileNotFoundError:
         raise UnreadableFileError(f"{path}: file not found") from None
     except (sf.LibsndfileError, RuntimeError) as e:
-        raise UnreadableFileError(f"{path}: cannot decode audio ({_reason(e)})") from None
+        raise UnreadableFileError(f"{path}: cannot decode audio ({_reason(e)}){_codec_hint(path)}") from None
     if data.shape[0] == 0:
         if start:
             raise UnreadableFileError(f"{path}: no samples from {offset:g} s on (the file is shorter)")
@@ -110,6 +110,28 @@ def read_audio(path: str | Path, sample_rate: int = SAMPLE_RATE, offset: float =
         )
     wave = torch.from_numpy(np.ascontiguousarray(data.mean(axis=1)))  # (N, C) -> (N,)
     return to_model_rate(wave, int(rate), sample_rate)
+
+
+# what libsndfile release first read each compressed format
+_CODECS = {".mp3": ("MP3", (1, 1, 0)), ".ogg": ("Ogg Vorbis", (1, 0, 18)), ".oga": ("Ogg Vorbis", (1, 0, 18)),
+           ".opus": ("Opus", (1, 0, 29))}
+
+
+def _codec_hint(path: str | Path) -> str:
+    """For a compressed file libsndfile failed on: whether this libsndfile can read its format at all."""
+    codec = _CODECS.get(Path(path).suffix.lower())
+    if codec is None:
+        return ""
+    name, since = codec
+    version = sf.__libsndfile_version__
+    try:
+        have = tuple(int(x) for x in version.split("-")[0].split(".")[:3])
+    except ValueError:
+        return ""
+    if have >= since:
+        return f"; this libsndfile ({version}) reads {name}, so the file itself is damaged or not {name}"
+    return (f"; this libsndfile ({version}) cannot read {name} (it needs {'.'.join(map(str, since))} or newer): "
+            "pip install -U soundfile, or convert the file to WAV or FLAC")
 
 
 def _reason(e: Exception) -> str:

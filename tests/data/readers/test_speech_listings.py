@@ -10,13 +10,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from seqlab.data.frontends.speech import SpeechFrontend
 from seqlab.data.readers.kaldi import KaldiReader
 from seqlab.data.readers.listing import strip_punctuation
 from seqlab.data.readers.manifest import ManifestReader
 from seqlab.data.readers.table import TableReader
-from seqlab.errors import ConfigError, DataFormatError
+from seqlab.errors import ConfigError, DataFormatError, SeqlabError
+from tests.data.readers.damage import damaged_copies
 from tests.data.speech_corpora import RATE, signal, write_sphere
 
 TEXTS = ["she had your dark suit", "in greasy wash water", "all year don't ask me", "to carry an oily rag",
@@ -197,3 +200,48 @@ def test_a_missing_listing_says_which_setting_to_change(tmp_path: Path):
 def test_punctuation_is_dropped_but_word_internal_apostrophes_stay():
     assert " ".join(strip_punctuation("\u201cDon't,\u201d she said — well-known!").split()) == \
         "Don't she said well-known"
+
+
+VALID = {
+    "manifest": (b'{"audio_filepath": "a.wav", "text": "hi there", "duration": 1.0}\n'
+                 b'{"audio_filepath": "b.flac", "offset": 1.5, "duration": 0.5, "text": "x"}\n'),
+    "table": b"client_id\tpath\tsentence\nab\ta.mp3\tHello, world.\ncd\tb.mp3\tAgain\n",
+    "kaldi": b"r1 a.wav\nr2 /abs/b.flac\n",
+}
+
+
+def read_listing(tmp_path: Path, fmt: str, data: bytes) -> None:
+    if fmt == "manifest":
+        (tmp_path / "train.jsonl").write_bytes(data)
+        ManifestReader(tmp_path, "train.jsonl", case="lower", punctuation="drop").read("train")
+    elif fmt == "table":
+        (tmp_path / "train.tsv").write_bytes(data)
+        TableReader(tmp_path, train="train.tsv").read("train")
+    else:
+        folder = tmp_path / "train"
+        folder.mkdir(exist_ok=True)
+        (folder / "wav.scp").write_bytes(data)
+        (folder / "text").write_bytes(data[::-1])
+        (folder / "segments").write_bytes(b"s1 r1 0.0 0.5\ns2 r2 0.5 -1\n" + data[:40])
+        KaldiReader(tmp_path, "train").read("train")
+
+
+@pytest.mark.parametrize("fmt", sorted(VALID))
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.one_of(st.binary(max_size=300), st.sampled_from(list(VALID.values())).flatmap(damaged_copies)))
+def test_any_listing_bytes_give_records_or_seqlab_errors(tmp_path: Path, fmt: str, data: bytes):
+    try:
+        read_listing(tmp_path, fmt, data)
+    except SeqlabError:
+        pass
+
+
+def test_a_damaged_mp3_says_whether_libsndfile_reads_mp3_at_all(tmp_path: Path):
+    from seqlab.data.audio import audio_info
+    from seqlab.errors import UnreadableFileError
+
+    bad = tmp_path / "clip.mp3"
+    bad.write_bytes(b"ID3\x03\x00" + bytes(200))
+    with pytest.raises(UnreadableFileError, match=r"clip.mp3: not a readable audio file .*libsndfile \(1\.\d+\.\d+\) "
+                                                  r"reads MP3, so the file itself is damaged"):
+        audio_info(bad)
