@@ -31,6 +31,7 @@ train experiment=timit_cpu`` generates (``--cache-dir``, default the seqlab cach
 from __future__ import annotations
 
 import argparse
+import bisect
 import json
 import os
 import platform
@@ -63,7 +64,9 @@ def test_utterances(cache_dir: str) -> list[dict]:
     for r in reader.read("test"):
         rows = [line.split() for line in Path(r.source).with_suffix(".PHN").read_text().splitlines() if line.strip()]
         speech = [(int(a), int(b)) for a, b, p in rows if p not in SILENCE]
-        out.append({"id": r.id, "source": r.source, "text": r.text,
+        wrd = Path(r.source).with_suffix(".WRD").read_text().splitlines()
+        words = [(int(a) / 16000, int(b) / 16000) for a, b, *_ in (w.split() for w in wrd if w.strip())]
+        out.append({"id": r.id, "source": r.source, "text": r.text, "words": words,
                     "speech": (speech[0][0] / 16000, speech[-1][1] / 16000)})
     return out
 
@@ -87,7 +90,8 @@ def build(path: Path, utterances: list[dict], minutes: float, rate: int, seed: i
             up = AF.resample(torch.from_numpy(wave), file_rate, rate).numpy()
             t += len(silence) / rate
             placed.append({**u, "start": t, "end": t + len(up) / rate,
-                           "speech": (t + u["speech"][0], t + u["speech"][1])})
+                           "speech": (t + u["speech"][0], t + u["speech"][1]),
+                           "words": [(t + a, t + b) for a, b in u["words"]]})
             for block in (silence, up):
                 f.write(np.stack([block, 0.7 * block], axis=1))
             t += len(up) / rate
@@ -141,6 +145,26 @@ def score_long(result: dict, placed: list[dict]) -> dict:
     }
 
 
+def pieces_against_words(audio: Path, placed: list[dict], method: str) -> dict:
+    """How the pieces ``seqlab transcribe`` cuts (default settings) lie against the .WRD words:
+    words a piece boundary falls inside (10 ms from either end), words in no piece."""
+    from seqlab.long_audio import AudioStream, LongAudio
+
+    pieces = list(LongAudio(segment=method).pieces(AudioStream(audio, 16000)))
+    # windows: the stitching boundaries (middles of the overlaps); VAD: both ends of each piece
+    cuts = sorted({p.keep[1] for p in pieces[:-1]} if method == "windows" else
+                  {b for p in pieces for b in (p.start, p.end)})
+    words = [w for u in placed for w in u["words"]]
+    inside = sum(any(a + 0.01 < c < b - 0.01 for c in cuts[bisect.bisect_left(cuts, a):bisect.bisect_right(cuts, b)])
+                 for a, b in words)
+    starts = [p.start for p in pieces]
+    outside = 0
+    for a, b in words:
+        k = bisect.bisect_right(starts, (a + b) / 2) - 1
+        outside += k < 0 or not pieces[k].start <= (a + b) / 2 < pieces[k].end
+    return {"pieces": len(pieces), "words": len(words), "words_cut": inside, "words_in_no_piece": outside}
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--checkpoint", required=True, help="a speech checkpoint trained on the synthetic TIMIT corpus")
@@ -175,6 +199,8 @@ def main(argv: list[str] | None = None) -> int:
                "x_real_time": duration / wall, "command": " ".join(["seqlab transcribe", "CKPT", audio.name, *extra])}
         if status == 0:
             row.update(score_long(json.loads(out.read_text().splitlines()[0]), placed))
+        if method != "whole":
+            row.update(pieces_against_words(audio, placed, method))
         rows.append(row)
     if not args.no_one_by_one:
         listing = work / "utterances.lst"
@@ -199,7 +225,9 @@ def main(argv: list[str] | None = None) -> int:
             return format(r[key], fmt) if r.get(key) is not None else "-"
         print(f"{r['method']:<11} {f('peak_rss_mib', '8.0f')}M {f('wall_s', '6.1f')}s {f('x_real_time', '7.1f')} "
               f"{f('per', '5.2f')}% {f('time_error_median_s', '10.3f')}s {f('time_error_p95_s', '5.3f')} "
-              f"{f('time_error_max_s', '5.3f')} {f('within_0_1_s', '6.1f')}%")
+              f"{f('time_error_max_s', '5.3f')} {f('within_0_1_s', '6.1f')}%  "
+              + (f"{r['pieces']} pieces, {r['words_cut']} of {r['words']} words cut, {r['words_in_no_piece']} in no piece"
+                 if "pieces" in r else ""))
     result = {
         "benchmark": "long_audio", "checkpoint": args.checkpoint, "minutes": duration / 60, "rate": args.rate,
         "utterances": len(placed), "threads": args.threads, "rows": rows,

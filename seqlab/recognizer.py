@@ -256,6 +256,7 @@ class Recognizer:
         from seqlab.data.audio import audio_info
 
         info = audio_info(path)
+        self.frontend.note_input(path, info)  # for the one message on resampling (report_inputs)
         return info.frames / info.sample_rate > self.long_audio.max_piece
 
     def _describe(self, item: Prepared, log_probs: torch.Tensor, labels: list[int], input_length: int,

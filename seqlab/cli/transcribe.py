@@ -513,6 +513,7 @@ def _transcribe(args, out: AtomicOutput) -> int:
                           f"{rec.frontend.noun}s (use --format jsonl for the words' ranges in {rec.frontend.unit}, or txt)")
     scan = found_inputs(args, rec.suffixes, rec.frontend.noun, "no input files found")
     failed = run(rec, scan.files, args, out)
+    rec.frontend.report_inputs()  # how many were resampled or mixed down, said once
     if failed or scan.skipped or scan.problems:
         print(f"{prog}: {summary(scan, len(failed))}", file=sys.stderr)
         return 1

@@ -123,7 +123,7 @@ class SpeechFrontend(Frontend):
                 or shorter than one analysis window.
         """
         info = audio_info(record.source)
-        self._formats[record.source] = (info.sample_rate, info.channels)
+        self.note_input(record.source, info)
         rate = self.features.sample_rate
         samples = info.frames_at(rate) - int(round(record.offset * rate))
         if record.duration is not None:
@@ -136,6 +136,10 @@ class SpeechFrontend(Frontend):
                 f"{self.features.frame_length_ms:g} ms analysis window"
             )
         return frames
+
+    def note_input(self, path: str | Path, info) -> None:
+        """Remember an input's rate and channels (its :class:`~seqlab.data.audio.AudioInfo`) for :meth:`report_inputs`."""
+        self._formats[str(path)] = (info.sample_rate, info.channels)
 
     def report_inputs(self) -> None:
         """Say once how many of the audio files measured so far are resampled or mixed down."""
@@ -213,8 +217,7 @@ class SpeechFrontend(Frontend):
 
     # --- any input ----------------------------------------------------------
     def read_file(self, path: str | Path) -> Prepared:
-        info = audio_info(path)
-        self._formats[str(path)] = (info.sample_rate, info.channels)
+        self.note_input(path, audio_info(path))
         wave = read_audio(path, self.features.sample_rate)
         try:
             return self.prepare(wave, self.features.sample_rate, str(path))
