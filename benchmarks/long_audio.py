@@ -226,8 +226,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{r['method']:<11} {f('peak_rss_mib', '8.0f')}M {f('wall_s', '6.1f')}s {f('x_real_time', '7.1f')} "
               f"{f('per', '5.2f')}% {f('time_error_median_s', '10.3f')}s {f('time_error_p95_s', '5.3f')} "
               f"{f('time_error_max_s', '5.3f')} {f('within_0_1_s', '6.1f')}%  "
-              + (f"{r['pieces']} pieces, {r['words_cut']} of {r['words']} words cut, {r['words_in_no_piece']} in no piece"
-                 if "pieces" in r else ""))
+              + (f"{r['pieces']} pieces, {r['words_cut']} of {r['words']} words cut, "
+                 f"{r['words_in_no_piece']} in no piece" if "pieces" in r else ""))
     result = {
         "benchmark": "long_audio", "checkpoint": args.checkpoint, "minutes": duration / 60, "rate": args.rate,
         "utterances": len(placed), "threads": args.threads, "rows": rows,

@@ -54,7 +54,10 @@ def main(argv: list[str] | None = None) -> int:
 
     files: list[Path] = []
     for item in map(Path, args.inputs):
-        files += sorted(f for f in item.rglob("*") if f.suffix.lower() in (".wav", ".flac")) if item.is_dir() else [item]
+        if item.is_dir():
+            files += sorted(f for f in item.rglob("*") if f.suffix.lower() in (".wav", ".flac"))
+        else:
+            files.append(item)
     files = files[: args.limit]
     offline = {str(t.source): t.text for t in Recognizer.from_checkpoint(args.checkpoint).transcribe(files)}
     rec = StreamingRecognizer.from_checkpoint(args.checkpoint)

@@ -58,7 +58,7 @@ class AudioStream:
         self.duration = self.info.frames / self.info.sample_rate
 
     def read(self, start: float, end: float) -> torch.Tensor:
-        """(N,) float32 samples of ``start`` .. ``end`` seconds at :attr:`sample_rate`, N = round((end-start) * rate)."""
+        """``start`` .. ``end`` seconds as (N,) float32 samples at :attr:`sample_rate`, N = round(seconds x rate)."""
         rate = self.info.sample_rate
         a = max(0.0, start - self.MARGIN_S)
         b = min(self.duration, end + self.MARGIN_S)
@@ -142,14 +142,14 @@ def vad_pieces(stream: AudioStream, aggressiveness: int = 2, min_pause: float = 
 
 
 def window_pieces(duration: float, window: float = 20.0, overlap: float = 4.0) -> Iterator[Piece]:
-    """Windows of ``window`` seconds, ``overlap`` seconds shared by neighbours; each keeps up to the overlaps' middles."""
+    """Windows of ``window`` seconds, neighbours sharing ``overlap`` seconds; each keeps up to the overlaps' middles."""
     if not 0 <= overlap < window:
         raise ConfigError(f"the overlap ({overlap:g} s) must be at least 0 and shorter than the window ({window:g} s)")
     step = window - overlap
     count = max(1, math.ceil((duration - overlap) / step))
     for k in range(count):
         start = k * step
-        end = min(duration, (k + 1) * step + overlap)  # start + window, written so that the boundaries below fall inside
+        end = min(duration, (k + 1) * step + overlap)  # = start + window, so that the boundaries below fall inside
         # the boundary between window k's part and window k+1's: the middle of their overlap, one formula for both
         keep = (0.0 if k == 0 else k * step + overlap / 2, duration if k == count - 1 else (k + 1) * step + overlap / 2)
         yield Piece(start, end, keep)

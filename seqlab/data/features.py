@@ -147,11 +147,11 @@ class FeatureCache:
     """Static features of audio files, computed once and kept on disk.
 
     Files live in ``cache_dir/features/fbank-<settings hash>-r<resampling hash>/ab/<key>.npy``
-    (the resampling and mixdown of :data:`seqlab.data.audio.RESAMPLING` are part of
-    the folder's name); the key hashes the audio file's absolute path, size and
-    modification time (and the stretch read), so an edited or replaced file is recomputed. Writes go to a temporary name and are
-    renamed into place, so a crash or a concurrent worker never leaves a partial
-    file under a real name.
+    (the resampling and mixdown of :data:`seqlab.data.audio.RESAMPLING` are part
+    of the folder's name); the key hashes the audio file's absolute path, size
+    and modification time (and the stretch read), so an edited or replaced file
+    is recomputed. Writes go to a temporary name and are renamed into place, so
+    a crash or a concurrent worker never leaves a partial file under a real name.
 
     Args:
         features: the feature settings.

@@ -52,14 +52,7 @@ class SpeechDataModule(CorpusDataModule):
         return self.frontend.spec_augment
 
 
-class _ListingDataModule(SpeechDataModule):
-    """Speech listings a user hands over (a reader of :mod:`seqlab.data.readers.listing`) through a speech frontend."""
-
-    def __init__(self, reader: Reader, **kwargs) -> None:
-        super().__init__(reader, **kwargs)
-
-
-class ManifestDataModule(_ListingDataModule):
+class ManifestDataModule(SpeechDataModule):
     """JSON-lines manifests (:class:`~seqlab.data.readers.manifest.ManifestReader`), character CTC.
 
     Args:
@@ -79,7 +72,7 @@ class ManifestDataModule(_ListingDataModule):
                                         data_root=data_root), **kwargs)
 
 
-class SpeechTableDataModule(_ListingDataModule):
+class SpeechTableDataModule(SpeechDataModule):
     """CSV/TSV tables (:class:`~seqlab.data.readers.table.TableReader`): Common Voice, SpeechBrain.
 
     Args:
@@ -104,7 +97,7 @@ class SpeechTableDataModule(_ListingDataModule):
         super().__init__(reader, **kwargs)
 
 
-class KaldiDataModule(_ListingDataModule):
+class KaldiDataModule(SpeechDataModule):
     """Kaldi data directories (:class:`~seqlab.data.readers.kaldi.KaldiReader`), character CTC.
 
     Args:

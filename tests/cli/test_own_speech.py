@@ -42,7 +42,7 @@ def test_a_manifest_with_offsets_trains_and_is_scored(tmp_path: Path):
     assert info["data"]["frontend"]["type"] == "speech"
     symbols = info["alphabet"]["symbols"]
     assert "'" in symbols and "." not in symbols and "S" not in symbols
-    assert "resampled to 16,000 Hz on reading" in log and "mixed down to mono" in log
+    assert "audio resampled to 16,000 Hz on reading: 3 of 7 files" in log and "mixed down to mono" in log
     assert "train.jsonl: skipped 2 item(s)" in log
     ids = sorted(u["id"] for u in report["utterances"])
     assert len(ids) == 2 and all(i.endswith(("long@3.6", "long@4.8")) for i in ids)

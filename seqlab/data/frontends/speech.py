@@ -153,11 +153,10 @@ class SpeechFrontend(Frontend):
             multi += channels > 1
         if rates:
             listed = ", ".join(f"{n} at {r:,} Hz" for r, n in sorted(rates.items()))
-            log.warning("%d of %d audio files are resampled to %s Hz on reading (%s)", sum(rates.values()),
-                        len(formats), f"{rate:,}", listed)
+            log.warning("audio resampled to %s Hz on reading: %d of %d files (%s)", f"{rate:,}",
+                        sum(rates.values()), len(formats), listed)
         if multi:
-            log.warning("%d of %d audio files have two or more channels; they are mixed down to mono (mean)",
-                        multi, len(formats))
+            log.warning("audio mixed down to mono (the mean of its channels): %d of %d files", multi, len(formats))
 
     def loader(self, augment: bool = False) -> RecordFeatures:
         return RecordFeatures(self.cache, self.stats)  # SpecAugment acts on batches (augment_batch)
