@@ -154,7 +154,8 @@ def main(argv=None) -> int:
     p.add_argument("--lm", help="with --checkpoint: KenLM n-gram for the beam search (implies --decoder beam)")
     p.add_argument("--lm-weight", type=float, default=2.0)
     p.add_argument("--word-score", type=float, default=0.0)
-    p.add_argument("--quantize", choices=("int8",), help="also time the network quantised (dynamic int8)")
+    p.add_argument("--quantize", choices=("int8", "bf16"), nargs="+", default=[],
+                   help="also time the network in these lower precisions (dynamic int8, bfloat16)")
     p.add_argument("--repeats", type=int, default=3, help="passes; the median is reported (default: 3)")
     p.add_argument("--out", type=Path, default=Path("benchmarks/results/transcribe.json"))
     args = p.parse_args(argv)
@@ -167,7 +168,7 @@ def main(argv=None) -> int:
     torch.set_num_threads(args.threads)
 
     results = {}
-    schemes = [None] + ([args.quantize] if args.quantize else [])
+    schemes = [None, *args.quantize]
     if args.synthetic:
         for scheme in schemes:
             tag = f", {scheme}" if scheme else ""

@@ -106,7 +106,8 @@ class Recognizer:
             positions); False leaves ``tokens`` and ``words`` empty, for output
             that needs only text and confidence.
         quantize: ``int8`` runs the recurrent and linear layers in int8 on the
-            CPU (:mod:`seqlab.nn.quantize`); None keeps float32.
+            CPU, ``bf16`` the network in bfloat16 (:mod:`seqlab.nn.quantize`);
+            None keeps float32.
         long_audio: how audio files longer than its ``max_piece`` seconds are
             cut into pieces (:class:`seqlab.long_audio.LongAudio`; None: its
             defaults, voice activity detection, 30 s pieces).

@@ -109,8 +109,9 @@ def build_parser(prog: str = "seqlab transcribe") -> argparse.ArgumentParser:
     add_decoder_options(p)
     p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto (default: cpu)")
     p.add_argument("--batch-size", type=int, default=16, metavar="N", help="inputs per forward pass (default: 16)")
-    p.add_argument("--quantize", choices=("int8",), help="int8: run the recurrent and linear layers in int8 on "
-                   "the CPU (dynamic quantisation; faster or not: docs/benchmarks.md)")
+    p.add_argument("--quantize", choices=("int8", "bf16"), help="int8: run the recurrent and linear layers in int8 "
+                   "on the CPU (dynamic quantisation); bf16: run the network in bfloat16 on CPUs that have "
+                   "bfloat16 instructions (AVX-512 BF16, AMX); faster or not: docs/benchmarks.md")
     long = p.add_argument_group("long recordings", "audio longer than --max-piece seconds is cut into pieces, "
                                 "each recognised, the times put back on the file's timeline (seqlab.long_audio)")
     long.add_argument("--segment", choices=("vad", "windows"), default="vad",

@@ -77,7 +77,7 @@ def _run(checkpoint: Path, datamodule: CorpusDataModule, split: str, device: tor
          scheme: str | None = None):
     """Decode ``split`` with ``checkpoint``: (model, its info, transcripts, skipped items, decoder description).
 
-    ``scheme``: ``int8`` runs the network quantised on the CPU (:mod:`seqlab.nn.quantize`).
+    ``scheme``: ``int8`` or ``bf16`` runs the network in that precision on the CPU (:mod:`seqlab.nn.quantize`).
     """
     model, info = load_model(checkpoint, map_location=device)
     model.to(device)
@@ -123,7 +123,7 @@ def evaluate_checkpoint(
             and that decoder's settings (beam: beam_size, lexicon, lm, lm_weight,
             word_score, ...); None values take the decoder's defaults.
             Both checkpoints of a comparison are decoded the same way.
-        quantize: ``int8`` evaluates the network quantised (:mod:`seqlab.nn.quantize`, CPU only).
+        quantize: ``int8`` or ``bf16`` evaluates the network in that precision (:mod:`seqlab.nn.quantize`, CPU only).
 
     Returns:
         The report folder.
