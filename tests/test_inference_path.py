@@ -45,6 +45,16 @@ def test_transcribing_loads_no_training_stack(iam_run: Path, align: bool):
     assert loaded_after(code) == (["torchaudio"] if align else [])
 
 
+def test_the_transcribe_command_loads_no_audio_stack_for_plain_text_from_images(iam_run: Path, tmp_path: Path):
+    image = next((iam_run.parent / "iam" / "lines").rglob("*.png"))
+    code = ("import sys\nfrom seqlab.cli.transcribe import main\n"
+            f"assert main([{str(iam_run / 'checkpoints' / 'best.ckpt')!r}, {str(image)!r}, '--format', 'txt', "
+            f"'--no-progress', '--output', {str(tmp_path / 'out.txt')!r}]) == 0\n"
+            "print('torchaudio' if 'torchaudio' in sys.modules else '')")
+    assert loaded_after(code) == []
+    assert (tmp_path / "out.txt").read_text().count("\t") == 1
+
+
 def legacy_checkpoint(path: Path, encoder: dict, module: torch.nn.Module, alphabet: Alphabet) -> Path:
     recipe = {"_target_": "seqlab.lit.CTCModule", "encoder": encoder,
               "optimizer": {"_target_": "torch.optim.Adam", "_partial_": True, "lr": 0.001}}

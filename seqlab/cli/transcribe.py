@@ -501,8 +501,10 @@ def _transcribe(args, out: AtomicOutput) -> int:
     rec = Recognizer.from_checkpoint(
         args.checkpoint, device=device, decoder=decoder, decoder_settings=settings, batch_size=args.batch_size,
         align=args.format != "txt" or bool(args.pages_out),  # plain text needs no token positions
-        quantize=args.quantize, long_audio=long_audio(args),
+        quantize=args.quantize,
     )
+    if rec.frontend.name == "speech":  # (not imported for images: seqlab.long_audio reads audio)
+        rec.long_audio = long_audio(args)
     if args.pages_out:
         return _transcribe_pages(rec, args, out)
     xml = [i for i in args.inputs if i.lower().endswith(".xml")]
