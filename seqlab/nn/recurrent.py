@@ -29,11 +29,14 @@ def reverse_within_lengths(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tens
 
     (B, T, F) -> (B, T, F); applying it twice gives ``x`` back.
     """
-    b, t, _ = x.shape
+    b, t, f = x.shape
     steps = torch.arange(t, device=x.device).expand(b, t)
     last = (lengths.to(x.device) - 1).unsqueeze(1)
-    index = torch.where(steps <= last, last - steps, steps)  # (B, T)
-    return x.gather(1, index.unsqueeze(-1).expand_as(x))
+    index = torch.where(steps <= last, last - steps, steps)  # (B, T): the frame each position takes
+    # rows of the flattened (B*T, F) batch: index_select moves whole frames, 3-16x faster on the
+    # CPU than a gather with the index expanded over F (benchmarks: docs/benchmarks.md, "bf16")
+    rows = (index + torch.arange(b, device=x.device).unsqueeze(1) * t).reshape(-1)
+    return x.reshape(b * t, f).index_select(0, rows).view(b, t, f)
 
 
 def time_mask(lengths: torch.Tensor, t: int) -> torch.Tensor:
