@@ -48,7 +48,7 @@ import torch
 import torchaudio.functional as AF
 
 from seqlab.atomic import write_json_atomic
-from seqlab.metrics import edit_distance, fold_39
+from seqlab.metrics import corpus_error_rate, fold_39
 
 SILENCE = {"h#", "pau", "epi"}
 
@@ -110,12 +110,8 @@ def run(cmd: list[str]) -> tuple[float, float, int]:
 
 
 def per(pairs: list[tuple[str, str]]) -> float:
-    edits = total = 0
-    for ref, hyp in pairs:
-        r = fold_39(ref)
-        edits += edit_distance(r, fold_39(hyp))
-        total += len(r)
-    return 100 * edits / total
+    """PER in percent of (reference, hypothesis) phone strings, as evaluation scores it."""
+    return 100 * corpus_error_rate([r for r, _ in pairs], [h for _, h in pairs], fold_39)
 
 
 def score_long(result: dict, placed: list[dict]) -> dict:

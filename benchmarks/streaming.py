@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     from seqlab.data.audio import read_audio
-    from seqlab.metrics import edit_distance, fold_39
+    from seqlab.metrics import corpus_error_rate, fold_39
     from seqlab.recognizer import Recognizer
     from seqlab.streaming import StreamingRecognizer
 
@@ -83,8 +83,7 @@ def main(argv: list[str] | None = None) -> int:
                "delay_ms": rec.delay_s * 1000}
         refs = {str(f): phones(f) for f in files}
         if all(refs.values()):
-            edits = sum(edit_distance(fold_39(refs[k]), fold_39(v)) for k, v in finals.items())
-            row["per"] = 100 * edits / sum(len(fold_39(r)) for r in refs.values())
+            row["per"] = 100 * corpus_error_rate([refs[k] for k in finals], list(finals.values()), fold_39)
         rows.append(row)
     print(f"{len(files)} files, {audio_s:.0f} s of audio, {args.threads} thread(s); delay by construction "
           f"{rows[0]['delay_ms']:.0f} ms")
