@@ -18,8 +18,9 @@ down, resample that stretch only) and cut into pieces of at most
 Each piece is recognised like a short file (``Recognizer.recognize``, in
 batches), its tokens' and words' times moved by the piece's start, and the
 file's result is one :class:`~seqlab.recognizer.Transcription` on the original
-file's timeline. Memory holds one batch of pieces (at most ``batch_size`` x
-``max_piece`` seconds of audio and features) plus the words found so far.
+file's timeline. Memory holds one batch of pieces per worker (at most
+``batch_size`` x ``max_piece`` seconds of audio and features for each of the
+recognizer's workers) plus the words found so far.
 Which way is more accurate is measured in docs/benchmarks.md ("Long recordings").
 """
 
@@ -202,7 +203,9 @@ class LongAudio:
 
         def flush() -> None:
             nonlocal log_conf, counted, frames
-            prepared = [(p, rec.prepare_audio(w, stream.sample_rate, f"{path}@{p.start:.2f}")) for p, w in batch]
+            items = rec.workers.map(lambda pw: rec.prepare_audio(pw[1], stream.sample_rate, f"{path}@{pw[0].start:.2f}"),
+                                    batch)
+            prepared = [(piece, item) for (piece, _), item in zip(batch, items)]
             batch.clear()
             for (piece, item), t in zip(prepared, rec.recognize([item for _, item in prepared], align=True)):
                 frames += t.frames
@@ -225,7 +228,7 @@ class LongAudio:
             if piece.end - piece.start < 2 * rec.frontend.features.frame_length_ms / 1000:
                 continue  # too short to hold a word
             batch.append((piece, stream.read(piece.start, piece.end)))
-            if len(batch) == rec.batch_size:
+            if len(batch) == rec.batch_size * rec.workers.count:  # a batch for each worker
                 flush()
         if batch:
             flush()

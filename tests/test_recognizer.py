@@ -160,3 +160,56 @@ def test_waveforms_at_other_rates_are_resampled(timit_run: Path):
     assert item.extent == pytest.approx(1.0) and item.input.size(1) == rec.frontend.feature_size
     [t] = rec.recognize([item])
     assert t.source == "eight-khz" and t.extent == pytest.approx(1.0)
+
+
+def _same_transcriptions(a, b) -> None:
+    """Equal texts, alignments and extents; confidences and scores equal up to float rounding
+    (one torch thread and several sum in different orders)."""
+    assert [t.source for t in a] == [t.source for t in b]
+    for x, y in zip(a, b):
+        assert (x.text, x.frames, x.extent, x.aligned) == (y.text, y.frames, y.extent, y.aligned)
+        assert [(s.text, s.start_frame, s.end_frame) for s in x.tokens] == [
+            (s.text, s.start_frame, s.end_frame) for s in y.tokens]
+        assert x.confidence == pytest.approx(y.confidence, rel=1e-4, abs=1e-6)
+        assert [s.score for s in x.words] == pytest.approx([s.score for s in y.words], rel=1e-4, abs=1e-6)
+
+
+@pytest.mark.parametrize("decoder", ["greedy", "beam"])
+def test_batches_on_several_workers_give_what_one_batch_at_a_time_gives(iam_run: Path, tmp_path: Path, decoder: str):
+    paths = sorted((iam_run.parent / "iam" / "lines").rglob("*.png"))
+    bad = tmp_path / "broken.png"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n not really")
+    paths.insert(5, bad)
+    results = {}
+    for workers in (1, 3):
+        rec = Recognizer.from_checkpoint(iam_run / "checkpoints" / "best.ckpt", batch_size=2, workers=workers,
+                                         decoder=decoder)
+        assert rec.workers.count == workers
+        errors: list[str] = []
+        results[workers] = rec.transcribe(paths, on_error=lambda p, e: errors.append(p), chunk=7)
+        assert errors == [str(bad)]
+    assert len(results[1]) == len(paths) - 1
+    _same_transcriptions(results[1], results[3])
+
+
+def test_speech_batches_on_several_workers_give_what_one_batch_at_a_time_gives(timit_run: Path):
+    dm = datamodule(timit_run)
+    paths = sorted(evaluation_hypotheses(timit_run, dm))
+    one = Recognizer.from_checkpoint(timit_run / "checkpoints" / "best.ckpt", batch_size=2, workers=1)
+    two = Recognizer.from_checkpoint(timit_run / "checkpoints" / "best.ckpt", batch_size=2, workers=2)
+    _same_transcriptions(one.transcribe(paths), two.transcribe(paths))
+
+
+def test_workers_default_to_torchs_threads_on_the_cpu(iam_run: Path):
+    rec = Recognizer.from_checkpoint(iam_run / "checkpoints" / "best.ckpt")
+    assert rec.workers.count == torch.get_num_threads()
+
+
+def test_to_dict_is_dataclasses_asdict(timit_run: Path):
+    from dataclasses import asdict
+
+    rec = Recognizer.from_checkpoint(timit_run / "checkpoints" / "best.ckpt")
+    paths = sorted(evaluation_hypotheses(timit_run, datamodule(timit_run)))[:3]
+    for t in rec.transcribe(paths):
+        assert t.tokens and t.to_dict() == asdict(t) and list(t.to_dict()) == list(asdict(t))
+        assert list(t.to_dict()["words"][0]) == list(asdict(t)["words"][0])

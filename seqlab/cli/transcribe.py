@@ -109,6 +109,9 @@ def build_parser(prog: str = "seqlab transcribe") -> argparse.ArgumentParser:
     add_decoder_options(p)
     p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto (default: cpu)")
     p.add_argument("--batch-size", type=int, default=16, metavar="N", help="inputs per forward pass (default: 16)")
+    p.add_argument("--workers", type=int, metavar="N", help="on the CPU: batches recognised and files read at once, "
+                   "each on one thread (default: one per core torch uses; OMP_NUM_THREADS sets that); 1: one batch "
+                   "at a time on all of them")
     p.add_argument("--quantize", choices=("int8", "bf16"), help="int8: run the recurrent and linear layers in int8 "
                    "on the CPU (dynamic quantisation); bf16: run the network in bfloat16 on CPUs that have "
                    "bfloat16 instructions (AVX-512 BF16, AMX); faster or not: docs/benchmarks.md")
@@ -501,7 +504,7 @@ def _transcribe(args, out: AtomicOutput) -> int:
     rec = Recognizer.from_checkpoint(
         args.checkpoint, device=device, decoder=decoder, decoder_settings=settings, batch_size=args.batch_size,
         align=args.format != "txt" or bool(args.pages_out),  # plain text needs no token positions
-        quantize=args.quantize,
+        quantize=args.quantize, workers=args.workers,
     )
     if rec.frontend.name == "speech":  # (not imported for images: seqlab.long_audio reads audio)
         rec.long_audio = long_audio(args)
@@ -618,17 +621,14 @@ def run(rec, files: list[tuple[str, str]], args, out: AtomicOutput) -> list[str]
         bar.write(f"{args.prog}: skipped {e}", file=sys.stderr)
 
     try:
-        chunk = 16 * rec.batch_size
-        for start in range(0, len(files), chunk):
-            part = files[start : start + chunk]
-            results = iter(rec.transcribe([p for p, _ in part], on_error=on_error, progress=bar.update))
-            # results come in input order without the failed files; matching them by position, not by
-            # path, keeps apart one file given twice (a folder and a file in it) under two ids
-            t = next(results, None)
-            for path, uid in part:
-                if t is not None and t.source == path:
-                    out.write(format_result(t, uid, args.format))
-                    t = next(results, None)
+        results = rec.iter_transcribe([p for p, _ in files], on_error=on_error, progress=bar.update)
+        # results come in input order without the failed files; matching them by position, not by
+        # path, keeps apart one file given twice (a folder and a file in it) under two ids
+        t = next(results, None)
+        for path, uid in files:
+            if t is not None and t.source == path:
+                out.write(format_result(t, uid, args.format))
+                t = next(results, None)
         out.commit()
     finally:
         bar.close()

@@ -11,7 +11,8 @@ came from:
 - :func:`sequence_confidence`: one number per line/utterance, the geometric
   mean per token of P(hypothesis | input), from the CTC forward score
   (``ctc_loss``, the sum over every path that spells the hypothesis):
-  ``exp(-ctc_loss / max(1, L))``, in (0, 1];
+  ``exp(-ctc_loss / max(1, L))``, in (0, 1]; :func:`sequence_confidences`
+  for a whole batch in one pass;
 - :class:`FrameScale`: encoder frames to seconds (audio) or to pixels of the
   original image.
 """
@@ -79,19 +80,33 @@ def sequence_confidence(log_probs: torch.Tensor, labels: Sequence[int]) -> float
     Returns:
         A number in [0, 1]; 0 when the hypothesis cannot be emitted in T frames.
     """
-    t = log_probs.size(0)
-    if t == 0:
-        return 1.0 if not labels else 0.0
+    return sequence_confidences(log_probs.unsqueeze(0), torch.tensor([log_probs.size(0)]), [labels])[0]
+
+
+def sequence_confidences(log_probs: torch.Tensor, lengths: torch.Tensor, labels: Sequence[Sequence[int]]) -> list[float]:
+    """:func:`sequence_confidence` of every item of a batch, from one CTC forward pass over it.
+
+    Args:
+        log_probs: (B, T, K) log-probabilities.
+        lengths: (B,) valid frames per item.
+        labels: B hypotheses.
+    """
+    lengths = lengths.cpu()
+    out = [1.0 if not hyp else 0.0 for hyp in labels]  # what zero frames give
+    scored = [b for b in range(len(labels)) if int(lengths[b]) > 0]
+    if not scored:
+        return out
     nll = F.ctc_loss(
-        log_probs.detach().double().cpu().unsqueeze(1),  # torch's CTC takes (T, B, K)
-        torch.tensor(list(labels), dtype=torch.long),
-        torch.tensor([t]),
-        torch.tensor([len(labels)]),
+        log_probs.detach()[scored].double().cpu().transpose(0, 1),  # (B, T, K) -> (T, B, K): torch's CTC layout
+        torch.tensor([c for b in scored for c in labels[b]], dtype=torch.long),  # the targets, concatenated
+        lengths[scored],
+        torch.tensor([len(labels[b]) for b in scored]),
         blank=BLANK,
-        reduction="sum",
-    )
-    value = float(nll)
-    return 0.0 if not math.isfinite(value) else math.exp(-value / max(1, len(labels)))
+        reduction="none",
+    ).tolist()
+    for b, value in zip(scored, nll):
+        out[b] = 0.0 if not math.isfinite(value) else math.exp(-value / max(1, len(labels[b])))
+    return out
 
 
 def group_words(spans: Sequence[TokenSpan], alphabet: Alphabet) -> list[list[TokenSpan]]:

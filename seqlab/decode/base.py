@@ -7,6 +7,10 @@ are called on a batch:
 
     decoder(log_probs (B, T, K), lengths (B,)) -> B hypotheses
 
+A decoder that keeps no state between calls says so with a class attribute
+``thread_safe = True``: the recognizer then decodes batches on several threads
+at once; any other decoder is called one batch at a time.
+
 :data:`seqlab.decode.DECODERS` registers them by name; ``seqlab transcribe
 --decoder``, ``seqlab evaluate decoder.name=`` and :class:`~seqlab.recognizer.Recognizer`
 all build them through :func:`seqlab.decode.build_decoder`.

@@ -37,6 +37,8 @@ class GreedyDecoder:
         alphabet: the model's symbol table.
     """
 
+    thread_safe = True  # no state between calls: batches may be decoded on several threads at once
+
     def __init__(self, alphabet: Alphabet) -> None:
         self.alphabet = alphabet
 

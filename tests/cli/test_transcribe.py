@@ -208,10 +208,13 @@ def test_a_failure_midway_leaves_the_previous_output_untouched(iam_run: Path, tm
     out = tmp_path / "out.txt"
     out.write_text("previous\n")
 
-    def crash(self, paths, **kwargs):
+    real = Recognizer.iter_transcribe
+
+    def crash(self, paths, **kwargs):  # one line written, then the failure
+        yield next(real(self, paths, **kwargs))
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(Recognizer, "transcribe", crash)
+    monkeypatch.setattr(Recognizer, "iter_transcribe", crash)
     with pytest.raises(RuntimeError, match="disk on fire"):
-        main([str(iam_run / "checkpoints" / "best.ckpt"), str(lines(iam_run)[0]), "-f", "txt", "-o", str(out)])
+        main([str(iam_run / "checkpoints" / "best.ckpt"), *map(str, lines(iam_run)[:2]), "-f", "txt", "-o", str(out)])
     assert out.read_text() == "previous\n" and sorted(p.name for p in tmp_path.iterdir()) == ["out.txt"]
