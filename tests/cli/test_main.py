@@ -59,3 +59,25 @@ def test_bench_lists_the_benchmarks():
     for name in ("suite", "lstm", "mdlstm", "handwriting", "transcribe"):
         assert f"  {name}" in proc.stdout
     assert seqlab("bench", "nosuch").returncode == 2
+
+
+def test_torch_is_imported_with_the_collector_paused_and_left_running():
+    probe = ("import gc, sys\n"
+             "from seqlab.cli.main import import_torch\n"
+             "calls = []\n"
+             "gc.callbacks.append(lambda phase, info: calls.append(phase))\n"
+             "import_torch()\n"
+             "print('torch' in sys.modules, gc.isenabled(), len(calls), gc.get_freeze_count() > 10000)\n")
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    # imported; no collection ran during the import; the collector is on again; the import's objects are frozen
+    assert proc.stdout.split() == ["True", "True", "0", "True"]
+
+
+def test_commands_that_need_no_torch_do_not_import_it():
+    probe = ("import sys\nfrom seqlab.cli.main import main\n"
+             "for args in (['--help'], ['bench', '--list'], ['make-synthetic', '--help'], ['build-lm', '--help']):\n"
+             "    try:\n        main(args)\n    except SystemExit:\n        pass\n"
+             "print('torch' in sys.modules, file=sys.stderr)\n")
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300)
+    assert proc.stderr.strip().splitlines()[-1] == "False", proc.stderr
