@@ -11,6 +11,15 @@ torchaudio) the process imported, read from ``python -X importtime``.
 Without ``--checkpoint`` it builds a random-weight checkpoint of the default
 handwriting model (2 x 128 BLSTM over 24-pixel lines) in a temporary folder,
 and a line image to read, so it runs on a fresh clone.
+
+``--python`` times the commands under other interpreters too, for instance a
+virtual environment with another build of torch (seqlab installed there with
+``pip install --no-deps -e .``); their runs alternate, so that a machine that
+gets slower or faster during the benchmark affects each the same. A command
+that fails under one (it needs a package that environment lacks) is reported
+as failed there, with its error, and the others are still timed:
+
+    seqlab bench startup --runs 10 --python .venv/bin/python /tmp/cpu/bin/python
 """
 
 from __future__ import annotations
@@ -55,23 +64,32 @@ def random_checkpoint(folder: Path) -> tuple[Path, Path]:
     return ckpt, line
 
 
-def imported(cmd: list[str]) -> list[str]:
+def imported(python: str, cmd: list[str]) -> list[str]:
     """The heavy top-level packages the command imports (python -X importtime)."""
-    proc = subprocess.run([sys.executable, "-X", "importtime", *cmd], capture_output=True, text=True)
+    proc = subprocess.run([python, "-X", "importtime", *cmd], capture_output=True, text=True)
     names = {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")}
     return sorted(h for h in HEAVY if h in names)
 
 
-def timed(cmd: list[str], runs: int) -> dict:
-    walls = []
+def timed(pythons: list[str], cmd: list[str], runs: int) -> dict[str, dict]:
+    """Wall times of ``cmd`` under each interpreter, their runs alternating; per interpreter a result."""
+    walls: dict[str, list[float]] = {py: [] for py in pythons}
+    failed: dict[str, str] = {}
     for i in range(runs + 1):
-        start = time.perf_counter()
-        proc = subprocess.run([sys.executable, *cmd], capture_output=True, text=True)
-        if proc.returncode != 0:
-            raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}): {proc.stderr[-500:]}")
-        if i:  # the first run warms the file cache
-            walls.append(time.perf_counter() - start)
-    return {"median_s": statistics.median(walls), "min_s": min(walls), "walls_s": walls, "imports": imported(cmd)}
+        for py in pythons:
+            if py in failed:
+                continue
+            start = time.perf_counter()
+            proc = subprocess.run([py, *cmd], capture_output=True, text=True)
+            if proc.returncode != 0:
+                error = proc.stderr.strip().splitlines()[-1:] or [f"exit status {proc.returncode}"]
+                print(f"{py} {' '.join(cmd)} failed ({proc.returncode}): {proc.stderr[-500:]}", file=sys.stderr)
+                failed[py] = error[0]
+            elif i:  # the first run warms the file cache
+                walls[py].append(time.perf_counter() - start)
+    return {py: {"failed": failed[py]} if py in failed else
+            {"median_s": statistics.median(walls[py]), "min_s": min(walls[py]), "walls_s": walls[py],
+             "imports": imported(py, cmd)} for py in pythons}
 
 
 def main(argv=None) -> int:
@@ -79,6 +97,8 @@ def main(argv=None) -> int:
     p.add_argument("--checkpoint", type=Path, help="a trained checkpoint (default: a random-weight one)")
     p.add_argument("--input", type=Path, help="the file to transcribe (with --checkpoint)")
     p.add_argument("--runs", type=int, default=7, help="timed runs per command (default: 7)")
+    p.add_argument("--python", nargs="+", default=[sys.executable], metavar="PYTHON",
+                   help="the interpreters that run the commands, in alternation (default: this one)")
     p.add_argument("--out", type=Path, default=Path("benchmarks/results/startup.json"))
     args = p.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
@@ -89,7 +109,8 @@ def main(argv=None) -> int:
                 p.error("--checkpoint needs --input (an image or audio file it reads)")
             ckpt, line = args.checkpoint, args.input
         commands = {
-            "import torch (the floor)": ["-c", "import torch"],
+            "import torch": ["-c", "import torch"],
+            "import torch, collector paused (seqlab)": ["-c", "from seqlab.cli.main import import_torch; import_torch()"],
             "seqlab --help": ["-m", "seqlab", "--help"],
             "import seqlab": ["-c", "import seqlab"],
             "import seqlab.recognizer": ["-c", "import seqlab.recognizer"],
@@ -98,14 +119,25 @@ def main(argv=None) -> int:
             "seqlab transcribe CKPT one line (txt)": ["-m", "seqlab", "transcribe", str(ckpt), str(line),
                                                       "--no-progress", "--format", "txt"],
         }
-        results = {name: timed(cmd, args.runs) for name, cmd in commands.items()}
-    print(f"{'command':<42} {'median s':>9} {'min s':>7}  heavy imports")
-    for name, r in results.items():
-        print(f"{name:<42} {r['median_s']:>9.2f} {r['min_s']:>7.2f}  {', '.join(r['imports']) or '-'}")
+        timings = {name: timed(args.python, cmd, args.runs) for name, cmd in commands.items()}
+    runs = []
+    for py in args.python:
+        torch_version = subprocess.run([py, "-c", "import torch; print(torch.__version__)"],
+                                       capture_output=True, text=True).stdout.strip()
+        results = {name: by_python[py] for name, by_python in timings.items()}
+        runs.append({"python": py, "torch": torch_version, "results": results})
+        print(f"\npython: {py} (torch {torch_version})")
+        print(f"{'command':<42} {'median s':>9} {'min s':>7}  heavy imports")
+        for name, r in results.items():
+            if "failed" in r:
+                print(f"{name:<42} {'failed':>9} {'':>7}  {r['failed']}")
+                continue
+            print(f"{name:<42} {r['median_s']:>9.2f} {r['min_s']:>7.2f}  {', '.join(r['imports']) or '-'}")
     write_json_atomic(args.out, {
         "config": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
         "python": sys.version.split()[0], "cpu": platform.machine(), "cpu_count": os.cpu_count(),
-        "results": results,
+        "torch": runs[0]["torch"], "results": runs[0]["results"],  # the first interpreter's, as before
+        "runs": runs,
     })
     print(f"wrote {args.out}")
     return 0
