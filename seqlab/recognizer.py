@@ -124,8 +124,10 @@ class Recognizer:
             on a thread of its own that runs torch on one thread
             (:class:`seqlab.workers.Workers`); None: as many as the threads
             torch uses (``torch.get_num_threads()``, one per core unless
-            ``OMP_NUM_THREADS`` says otherwise); 1: one batch at a time on all
-            of torch's threads. On a GPU always 1.
+            ``OMP_NUM_THREADS`` says otherwise), or fewer where the encoder
+            says it is best run so (its ``inference_workers``: 1 for the
+            MDLSTM); 1: one batch at a time on all of torch's threads. On a GPU
+            always 1.
     """
 
     def __init__(
@@ -163,7 +165,10 @@ class Recognizer:
         self._decoding = contextlib.nullcontext() if getattr(self.decoder, "thread_safe", False) else threading.Lock()
         if self.device.type != "cpu":
             workers = 1
-        self.workers = Workers(torch.get_num_threads() if workers is None else workers)
+        elif workers is None:
+            suited = getattr(getattr(model, "encoder", None), "inference_workers", None)
+            workers = min(torch.get_num_threads(), suited or torch.get_num_threads())
+        self.workers = Workers(workers)
         self.collate = Collate(frontend.pad)
         if long_audio is None and frontend.name == "speech":
             from seqlab.long_audio import LongAudio

@@ -213,3 +213,19 @@ def test_to_dict_is_dataclasses_asdict(timit_run: Path):
     for t in rec.transcribe(paths):
         assert t.tokens and t.to_dict() == asdict(t) and list(t.to_dict()) == list(asdict(t))
         assert list(t.to_dict()["words"][0]) == list(asdict(t)["words"][0])
+
+
+def test_an_encoder_can_ask_for_fewer_workers(iam_run: Path):
+    from seqlab.data.frontends import ImageFrontend
+    from seqlab.nn import CTCModel, HierarchicalMDLSTMEncoder
+    from seqlab.text import Alphabet
+
+    model = CTCModel(HierarchicalMDLSTMEncoder(32, hidden_sizes=[4, 8], conv_channels=[8], pool=[[2, 2]]),
+                     Alphabet(tuple("ab")))
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        assert Recognizer(model, ImageFrontend(height=32)).workers.count == 1  # the MDLSTM's inference_workers
+        assert Recognizer(model, ImageFrontend(height=32), workers=2).workers.count == 2  # asked for: given
+    finally:
+        torch.set_num_threads(before)

@@ -90,7 +90,14 @@ class HierarchicalMDLSTMEncoder(nn.Module):
     Attributes:
         output_size: F, features per frame.
         subsampling: (total vertical, total horizontal) reduction factor.
+        inference_workers: batches it is best recognised in at once on the CPU
+            (:class:`seqlab.workers.Workers`): 1, since its loop over the
+            anti-diagonals is many small operations, each handed over by Python
+            under its lock; two batches on two threads were 3-8 % slower than one
+            on both (docs/benchmarks.md, "Transcription on every core").
     """
+
+    inference_workers = 1
 
     def __init__(
         self,
