@@ -169,6 +169,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--methods", nargs="+", default=["vad", "windows", "whole"], choices=("vad", "windows", "whole"))
     p.add_argument("--no-one-by-one", action="store_true", help="skip transcribing the utterances one by one")
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--workers", type=int, nargs="+", metavar="N",
+                   help="run each method with each of these seqlab transcribe --workers (default: its own)")
     p.add_argument("--work", default="/tmp/seqlab-long-audio", help="where the recording and outputs go")
     p.add_argument("--cache-dir", default=os.environ.get("SEQLAB_CACHE", str(Path.home() / ".cache" / "seqlab")))
     p.add_argument("--seed", type=int, default=0)
@@ -186,12 +188,14 @@ def main(argv: list[str] | None = None) -> int:
           f"in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
     base = [sys.executable, "-m", "seqlab", "transcribe", args.checkpoint, "--no-progress", "--format", "jsonl"]
     rows = []
-    for method in args.methods:
+    for method, workers in [(m, w) for m in args.methods for w in (args.workers or [None])]:
         out = work / f"{method}.jsonl"
         extra = {"vad": ["--segment", "vad"], "windows": ["--segment", "windows"],
                  "whole": ["--max-piece", str(duration + 60)]}[method]
+        if workers is not None:
+            extra += ["--workers", str(workers)]
         wall, rss, status = run([*base, str(audio), *extra, "-o", str(out)])
-        row = {"method": method, "exit_status": status, "wall_s": wall, "peak_rss_mib": rss,
+        row = {"method": method if workers is None else f"{method}, {workers}w", "exit_status": status, "wall_s": wall, "peak_rss_mib": rss,
                "x_real_time": duration / wall, "command": " ".join(["seqlab transcribe", "CKPT", audio.name, *extra])}
         if status == 0:
             row.update(score_long(json.loads(out.read_text().splitlines()[0]), placed))

@@ -18,16 +18,19 @@ down, resample that stretch only) and cut into pieces of at most
 Each piece is recognised like a short file (``Recognizer.recognize``, in
 batches), its tokens' and words' times moved by the piece's start, and the
 file's result is one :class:`~seqlab.recognizer.Transcription` on the original
-file's timeline. Memory holds one batch of pieces per worker (at most
-``batch_size`` x ``max_piece`` seconds of audio and features for each of the
-recognizer's workers) plus the words found so far.
+file's timeline. Each batch of pieces is recognised on one of the recognizer's
+workers while the file is read on; memory holds one batch per worker and the
+one being read (each at most ``batch_size`` x ``max_piece`` seconds of audio
+and features) plus the words found so far.
 Which way is more accurate is measured in docs/benchmarks.md ("Long recordings").
 """
 
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -114,7 +117,9 @@ def vad_pieces(stream: AudioStream, aggressiveness: int = 2, min_pause: float = 
     quiet: list[tuple[float, float]] = []  # (energy, time) of the current piece's frames, for a forced cut
     for block_start, wave in stream.blocks(block_s):
         pcm = (wave.clamp(-1, 1) * 32767).to(torch.int16).numpy()
-        for i in range(0, len(pcm) - n + 1, n):
+        frames = len(pcm) // n
+        energy = np.square(pcm[: frames * n].reshape(frames, n).astype(np.float32)).mean(axis=1)  # (frames,)
+        for i in range(0, frames * n, n):
             t = block_start + i / rate
             frame = pcm[i : i + n]
             if vad.is_speech(frame.tobytes(), rate):
@@ -130,7 +135,7 @@ def vad_pieces(stream: AudioStream, aggressiveness: int = 2, min_pause: float = 
                     start, prev_end = None, end
                     continue
             if start is not None:
-                quiet.append((float(np.square(frame.astype(np.float32)).mean()), t))
+                quiet.append((float(energy[i // n]), t))
                 if t + VAD_FRAME_S - start >= max_piece:
                     half = [q for q in quiet if q[1] >= start + max_piece / 2]
                     cut = min(half or quiet)[1] + VAD_FRAME_S / 2  # the quietest frame's middle
@@ -199,15 +204,15 @@ class LongAudio:
         stream = AudioStream(path, rec.frontend.features.sample_rate)
         words, tokens, texts = [], [], []
         log_conf, counted, frames = 0.0, 0, 0
-        batch: list = []
 
-        def flush() -> None:
+        def recognise(batch: list) -> list:
+            """(piece, samples) pairs -> (piece, prepared, transcription) triples; on a worker."""
+            items = [rec.prepare_audio(wave, stream.sample_rate, f"{path}@{piece.start:.2f}") for piece, wave in batch]
+            return list(zip([piece for piece, _ in batch], items, rec.recognize(items, align=True)))
+
+        def collect(done: list) -> None:
             nonlocal log_conf, counted, frames
-            items = rec.workers.map(lambda pw: rec.prepare_audio(pw[1], stream.sample_rate, f"{path}@{pw[0].start:.2f}"),
-                                    batch)
-            prepared = [(piece, item) for (piece, _), item in zip(batch, items)]
-            batch.clear()
-            for (piece, item), t in zip(prepared, rec.recognize([item for _, item in prepared], align=True)):
+            for piece, item, t in done:
                 frames += t.frames
                 per_frame = rec.frontend.features.frame_shift_ms / 1000 * item.length / max(1, t.frames)
                 shift = int(round(piece.start / per_frame))
@@ -224,14 +229,24 @@ class LongAudio:
                 log_conf += n * math.log(max(t.confidence, 1e-30))
                 counted += n
 
-        for piece in self.pieces(stream):
-            if piece.end - piece.start < 2 * rec.frontend.features.frame_length_ms / 1000:
-                continue  # too short to hold a word
-            batch.append((piece, stream.read(piece.start, piece.end)))
-            if len(batch) == rec.batch_size * rec.workers.count:  # a batch for each worker
-                flush()
-        if batch:
-            flush()
+        # each full batch goes to a worker while this thread reads on and finds the next pieces; at most one
+        # batch per worker is in flight, so memory stays bounded whatever the length
+        running: deque[Future] = deque()
+        batch: list = []
+        with rec.workers.beside():  # this thread reads and resamples on one core's share
+            for piece in self.pieces(stream):
+                if piece.end - piece.start < 2 * rec.frontend.features.frame_length_ms / 1000:
+                    continue  # too short to hold a word
+                batch.append((piece, stream.read(piece.start, piece.end)))
+                if len(batch) == rec.batch_size:
+                    running.append(rec.workers.submit(recognise, batch))
+                    batch = []
+                    if len(running) > rec.workers.count:
+                        collect(running.popleft().result())
+            if batch:
+                running.append(rec.workers.submit(recognise, batch))
+            while running:
+                collect(running.popleft().result())
         text = " ".join(t for t in texts if t)
         return Transcription(source=str(path), text=text, confidence=math.exp(log_conf / counted) if counted else 0.0,
                              unit="seconds", frames=frames, extent=round(stream.duration, 3), tokens=tokens,

@@ -16,8 +16,9 @@ caller's count is put back for everyone else.
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -88,6 +89,25 @@ class Workers:
         except Exception as e:  # kept in the future, raised by its result(), as from a worker
             done.set_exception(e)
         return done
+
+    @contextlib.contextmanager
+    def beside(self) -> Iterator[None]:
+        """For work the calling thread does while the workers run: its own torch operations on one thread.
+
+        An idle OpenMP thread spins for a while before it sleeps, so a caller that
+        resamples audio on two threads while both workers compute takes cycles from
+        them: a 20-minute recording took 12.8 s with two workers instead of 9.9 s
+        (docs/benchmarks.md, "Transcription on every core").
+        """
+        if self.count == 1 or in_worker():
+            yield
+            return
+        before = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(before)
 
     def close(self) -> None:
         """Stop the threads (a later :meth:`map` starts new ones)."""

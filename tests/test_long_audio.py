@@ -42,10 +42,10 @@ class LoudFrames(torch.nn.Module):
         return torch.log_softmax(logits, dim=-1), lengths
 
 
-def recognizer(**settings) -> Recognizer:
+def recognizer(workers: int | None = None, **settings) -> Recognizer:
     features = FilterbankFeatures()
     frontend = SpeechFrontend(features=features, stats=FeatureStats.identity(features.feature_size))
-    return Recognizer(LoudFrames(), frontend, batch_size=4, long_audio=LongAudio(**settings))
+    return Recognizer(LoudFrames(), frontend, batch_size=4, long_audio=LongAudio(**settings), workers=workers)
 
 
 def write_bursts(path: Path, seconds: float, rate: int = 44_100, seed: int = 0) -> list[tuple[float, float]]:
@@ -103,11 +103,13 @@ def test_vad_cuts_in_pauses_and_a_long_stretch_of_speech_at_its_quietest_frame(t
     assert all(a.end == b.start for a, b in zip(pieces, pieces[1:]))  # contiguous: nothing lost
 
 
+@pytest.mark.parametrize("workers", [1, 3])
 @pytest.mark.parametrize("segment", ["vad", "windows"])
-def test_a_long_recording_comes_back_on_its_own_timeline(tmp_path: Path, segment: str):
+def test_a_long_recording_comes_back_on_its_own_timeline(tmp_path: Path, segment: str, workers: int):
     path = tmp_path / "long.wav"
     bursts = write_bursts(path, 75.0, seed=1)
-    rec = recognizer(segment=segment, max_piece=10.0, window=8.0, overlap=2.0)
+    # batches of 4 pieces, recognised on 1 or 3 workers while the file is read on
+    rec = recognizer(workers, segment=segment, max_piece=10.0, window=8.0, overlap=2.0)
     assert rec.is_long(path)
     [t] = rec.transcribe([path])
     assert t.source == str(path) and t.unit == "seconds" and t.extent == pytest.approx(75.0)

@@ -8,6 +8,7 @@ and FFmpeg; libsndfile needs neither.)
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 import torch
-import torchaudio.functional as AF
+import torchaudio
 
 from seqlab.errors import UnreadableFileError
 
@@ -27,11 +28,19 @@ RESAMPLING = {"method": "sinc_interp_hann", "lowpass_filter_width": 6, "rolloff"
 
 
 def to_model_rate(wave: torch.Tensor, rate: int, sample_rate: int = SAMPLE_RATE) -> torch.Tensor:
-    """(N,) mono waveform at ``rate`` -> at ``sample_rate`` (:data:`RESAMPLING`)."""
+    """(N,) float32 mono waveform at ``rate`` -> at ``sample_rate`` (:data:`RESAMPLING`)."""
     if rate == sample_rate:
         return wave
-    return AF.resample(wave, int(rate), sample_rate, lowpass_filter_width=RESAMPLING["lowpass_filter_width"],
-                       rolloff=RESAMPLING["rolloff"], resampling_method=RESAMPLING["method"])
+    return _resampler(int(rate), sample_rate)(wave)
+
+
+@functools.lru_cache(maxsize=16)
+def _resampler(rate: int, sample_rate: int) -> torchaudio.transforms.Resample:
+    """torchaudio's resampler with its filter computed once; ``functional.resample`` computes it on every
+    call, for every short file and every stretch of a long recording (the same output, bit for bit)."""
+    return torchaudio.transforms.Resample(rate, sample_rate, lowpass_filter_width=RESAMPLING["lowpass_filter_width"],
+                                          rolloff=RESAMPLING["rolloff"], resampling_method=RESAMPLING["method"],
+                                          dtype=torch.float32)  # as functional.resample builds it for float32 audio
 
 
 @dataclass(frozen=True)
