@@ -96,8 +96,8 @@ class Workers:
 
         An idle OpenMP thread spins for a while before it sleeps, so a caller that
         resamples audio on two threads while both workers compute takes cycles from
-        them: a 20-minute recording took 12.8 s with two workers instead of 9.9 s
-        (docs/benchmarks.md, "Transcription on every core").
+        them: a 20-minute recording took 12.8 s with two workers instead of 9.6 s
+        (docs/benchmarks.md, "Long recordings").
         """
         if self.count == 1 or in_worker():
             yield
