@@ -271,8 +271,9 @@ class Recognizer:
             on_error: called with (path, error) for a file that cannot be read,
                 which is then left out of the results; None: the error is raised.
             progress: called with the number of files just done (recognised or failed).
-            chunk: files read into memory at a time (default 16 batches; two
-                chunks are in memory while one is recognised and the next read).
+            chunk: files read into memory at a time (default 16 batches; up to
+                three chunks are in memory: one whose results are being passed
+                on, one queued on the workers, one being read).
 
         Raises:
             UnreadableFileError: naming the file, when ``on_error`` is None.

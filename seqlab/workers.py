@@ -71,7 +71,7 @@ class Workers:
     def map(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
         """``[fn(x) for x in items]`` under inference mode, spread over the workers; results in order.
 
-        The first error raised by ``fn`` is raised here, after the items already running finish.
+        The first error raised by ``fn`` (in item order) is raised here; items not yet started are cancelled.
         """
         items = list(items)
         if self.count == 1 or len(items) < 2 or in_worker():

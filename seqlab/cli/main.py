@@ -31,7 +31,7 @@ TORCH_COMMANDS = frozenset({"train", "evaluate", "transcribe", "export"})
 def import_torch() -> None:
     """Import torch with Python's cyclic garbage collector paused, then freeze what the import made.
 
-    Importing torch creates a few hundred thousand objects, and the collector's
+    Importing torch creates about 240,000 objects the collector tracks, and its
     passes over them while they are made cost about 0.2 s of the 1.5 s import
     (docs/benchmarks.md, "Start-up"). Frozen, these module-level objects stay out
     of every later collection too. The collector runs as usual afterwards.
