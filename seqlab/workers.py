@@ -63,7 +63,7 @@ class Workers:
 
     def __init__(self, count: int) -> None:
         if count < 1:
-            raise ConfigError(f"workers must be >= 1, got {count}")
+            raise ConfigError(f"workers must be >= 1 (1: one batch at a time on all of torch's threads), got {count}")
         self.count = count
         self._pool: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
