@@ -195,8 +195,8 @@ def main(argv: list[str] | None = None) -> int:
         if workers is not None:
             extra += ["--workers", str(workers)]
         wall, rss, status = run([*base, str(audio), *extra, "-o", str(out)])
-        row = {"method": method if workers is None else f"{method}, {workers}w", "exit_status": status, "wall_s": wall, "peak_rss_mib": rss,
-               "x_real_time": duration / wall, "command": " ".join(["seqlab transcribe", "CKPT", audio.name, *extra])}
+        row = {"method": method if workers is None else f"{method}, {workers}w", "exit_status": status,
+               "wall_s": wall, "peak_rss_mib": rss, "x_real_time": duration / wall, "command": " ".join(["seqlab transcribe", "CKPT", audio.name, *extra])}
         if status == 0:
             row.update(score_long(json.loads(out.read_text().splitlines()[0]), placed))
         if method != "whole":

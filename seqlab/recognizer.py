@@ -166,8 +166,8 @@ class Recognizer:
         if self.device.type != "cpu":
             workers = 1
         elif workers is None:
-            suited = getattr(getattr(model, "encoder", None), "inference_workers", None)
-            workers = min(torch.get_num_threads(), suited or torch.get_num_threads())
+            threads = torch.get_num_threads()
+            workers = min(threads, getattr(getattr(model, "encoder", None), "inference_workers", None) or threads)
         self.workers = Workers(workers)
         self.collate = Collate(frontend.pad)
         if long_audio is None and frontend.name == "speech":
